@@ -1,0 +1,27 @@
+//! The audit domain of Plumbline, organised by feature. No HTTP here.
+//!
+//! Without the `server` feature this crate is the model and its parsers, which the browser
+//! (WebAssembly) shares with the server so that a form is checked by the same code in both.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod engagements;
+pub mod error;
+pub mod fields;
+
+#[cfg(feature = "server")]
+pub mod clock;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod jobs;
+#[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
+pub mod sessions;
+#[cfg(feature = "server")]
+pub mod telemetry;
+#[cfg(feature = "server")]
+pub mod testing;
+
+pub use error::{Error, FieldError};
