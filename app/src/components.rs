@@ -12,7 +12,10 @@ use crate::pages::auth::LogOut;
 #[component]
 pub fn Nav() -> impl IntoView {
     let location = use_location();
-    let member = Resource::new(move || location.pathname.get(), |_| crate::pages::auth::who_am_i());
+    let member = Resource::new(
+        move || location.pathname.get(),
+        |_| crate::pages::auth::who_am_i(),
+    );
     let log_out = ServerAction::<LogOut>::new();
     view! {
         <header class="topbar">
@@ -56,10 +59,7 @@ fn member_links(m: Member, log_out: ServerAction<LogOut>) -> impl IntoView {
 
 /// The message for one field under its input, from the last failed submission.
 #[component]
-pub fn FieldMessage(
-    error: Signal<Option<UiError>>,
-    #[prop(into)] field: String,
-) -> impl IntoView {
+pub fn FieldMessage(error: Signal<Option<UiError>>, #[prop(into)] field: String) -> impl IntoView {
     move || {
         error.get().and_then(|e| e.field(&field)).map(|message| {
             view! { <p class="field-error" id=format!("{field}-error") role="alert">{message}</p> }
@@ -120,7 +120,11 @@ pub fn format_time(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
@@ -142,6 +146,9 @@ mod tests {
     #[test]
     fn formats_unix_milliseconds_in_utc() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::format_time(1_795_000_000_000), "2026-11-18 08:26 UTC");
+        assert_eq!(
+            super::format_time(1_795_000_000_000),
+            "2026-11-18 08:26 UTC"
+        );
     }
 }

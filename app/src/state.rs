@@ -30,14 +30,20 @@ pub const SESSION_USER: &str = "user_id";
 pub fn app_state() -> Result<AppState, UiError> {
     use_context::<AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from the server function context");
-        UiError::new("internal", "Something went wrong on our side. Try again in a moment.")
+        UiError::new(
+            "internal",
+            "Something went wrong on our side. Try again in a moment.",
+        )
     })
 }
 
 pub async fn session() -> Result<Session, UiError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {
         tracing::error!(error = ?e, "no session layer");
-        UiError::new("internal", "Something went wrong on our side. Try again in a moment.")
+        UiError::new(
+            "internal",
+            "Something went wrong on our side. Try again in a moment.",
+        )
     })
 }
 
@@ -48,15 +54,19 @@ pub async fn current_member_opt() -> Result<Option<Member>, UiError> {
     let user_id: Option<i64> = session.get(SESSION_USER).await.map_err(internal)?;
     match user_id {
         None => Ok(None),
-        Some(id) => audit::accounts::member_by_id(&state.db, id).await.map_err(fail),
+        Some(id) => audit::accounts::member_by_id(&state.db, id)
+            .await
+            .map_err(fail),
     }
 }
 
 /// The logged-in member, or an `unauthenticated` error (401).
 pub async fn current_member() -> Result<Member, UiError> {
-    current_member_opt()
-        .await?
-        .ok_or_else(|| fail(audit::Error::Unauthenticated("Log in to continue.".to_owned())))
+    current_member_opt().await?.ok_or_else(|| {
+        fail(audit::Error::Unauthenticated(
+            "Log in to continue.".to_owned(),
+        ))
+    })
 }
 
 /// The logged-in member if they own the firm, or a `forbidden` error (403).
@@ -114,17 +124,27 @@ pub fn fail(error: audit::Error) -> UiError {
         }
         E::NotFound => (
             StatusCode::NOT_FOUND,
-            UiError::new("not_found", "There is nothing here. It may have been moved, or it belongs to another firm."),
+            UiError::new(
+                "not_found",
+                "There is nothing here. It may have been moved, or it belongs to another firm.",
+            ),
         ),
         E::Conflict { field, message } => {
             let mut ui = UiError::new("conflict", message.clone());
             if let Some(field) = field {
-                ui.fields.push(audit::FieldError::new(field, message.clone()));
+                ui.fields
+                    .push(audit::FieldError::new(field, message.clone()));
             }
             (StatusCode::CONFLICT, ui)
         }
-        E::Unauthenticated(message) => (StatusCode::UNAUTHORIZED, UiError::new("unauthenticated", message.clone())),
-        E::Forbidden(message) => (StatusCode::FORBIDDEN, UiError::new("forbidden", message.clone())),
+        E::Unauthenticated(message) => (
+            StatusCode::UNAUTHORIZED,
+            UiError::new("unauthenticated", message.clone()),
+        ),
+        E::Forbidden(message) => (
+            StatusCode::FORBIDDEN,
+            UiError::new("forbidden", message.clone()),
+        ),
         E::RateLimited { retry_after_secs } => {
             if !is_plain_form_post() {
                 if let Some(response) = use_context::<ResponseOptions>() {
@@ -137,7 +157,10 @@ pub fn fail(error: audit::Error) -> UiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 UiError::new(
                     "rate_limited",
-                    format!("Too many attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60)),
+                    format!(
+                        "Too many attempts. Try again in {} minutes.",
+                        retry_after_secs.div_ceil(60)
+                    ),
                 ),
             )
         }
@@ -145,7 +168,10 @@ pub fn fail(error: audit::Error) -> UiError {
             tracing::error!(error = %error, "server function failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                UiError::new("internal", "Something went wrong on our side. Try again in a moment."),
+                UiError::new(
+                    "internal",
+                    "Something went wrong on our side. Try again in a moment.",
+                ),
             )
         }
     };

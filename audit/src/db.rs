@@ -113,18 +113,15 @@ impl Db {
 
     /// True when the database answers and every embedded migration has been applied (`/readyz`).
     pub async fn is_ready(&self) -> bool {
-        let applied: Vec<i64> = match sqlx::query_scalar(
-            "select version from _sqlx_migrations where success = true",
-        )
-        .fetch_all(&self.pool)
-        .await
-        {
-            Ok(v) => v,
-            Err(_) => return false,
-        };
-        self.migrator()
-            .iter()
-            .all(|m| applied.contains(&m.version))
+        let applied: Vec<i64> =
+            match sqlx::query_scalar("select version from _sqlx_migrations where success = true")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(v) => v,
+                Err(_) => return false,
+            };
+        self.migrator().iter().all(|m| applied.contains(&m.version))
     }
 
     pub async fn close(&self) {

@@ -17,7 +17,10 @@ impl EmailAddress {
             return Err(FieldError::new(field, "Enter an e-mail address."));
         }
         if value.len() > 254 {
-            return Err(FieldError::new(field, "An e-mail address has at most 254 characters."));
+            return Err(FieldError::new(
+                field,
+                "An e-mail address has at most 254 characters.",
+            ));
         }
         let valid = match value.split_once('@') {
             Some((local, domain)) => {
@@ -26,14 +29,19 @@ impl EmailAddress {
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-                    && !value.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+                    && !value
+                        .chars()
+                        .any(|c| c.is_whitespace() || c == '<' || c == '>')
             }
             None => false,
         };
         if !valid {
             return Err(FieldError::new(
                 field,
-                format!("\"{}\" is not an e-mail address (like name@example.com).", raw.trim()),
+                format!(
+                    "\"{}\" is not an e-mail address (like name@example.com).",
+                    raw.trim()
+                ),
             ));
         }
         Ok(EmailAddress(value))
@@ -100,7 +108,12 @@ impl fmt::Debug for Password {
 }
 
 /// Required one-line text: trimmed, not empty, at most `max` characters.
-pub fn required_text(field: &str, label: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+pub fn required_text(
+    field: &str,
+    label: &str,
+    raw: &str,
+    max: usize,
+) -> Result<String, FieldError> {
     let value = raw.trim();
     if value.is_empty() {
         return Err(FieldError::new(field, format!("Enter the {label}.")));
@@ -121,7 +134,12 @@ pub fn required_text(field: &str, label: &str, raw: &str, max: usize) -> Result<
 }
 
 /// Optional free text (may span lines): trimmed, at most `max` characters.
-pub fn optional_text(field: &str, label: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+pub fn optional_text(
+    field: &str,
+    label: &str,
+    raw: &str,
+    max: usize,
+) -> Result<String, FieldError> {
     let value = raw.trim();
     if value.chars().count() > max {
         return Err(FieldError::new(
@@ -172,8 +190,19 @@ mod tests {
 
     #[test]
     fn email_without_domain_dot_is_refused() {
-        for raw in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com"] {
-            assert!(EmailAddress::parse("email", raw).is_err(), "{raw:?} should be refused");
+        for raw in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
+            assert!(
+                EmailAddress::parse("email", raw).is_err(),
+                "{raw:?} should be refused"
+            );
         }
     }
 
@@ -183,15 +212,27 @@ mod tests {
         assert!(Password::parse("password", &"x".repeat(12)).is_ok());
         assert!(Password::parse("password", &"x".repeat(1024)).is_ok());
         assert!(Password::parse("password", &"x".repeat(1025)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("p", &"y".repeat(12))), "Ok(Password(**redacted**))");
+        assert_eq!(
+            format!("{:?}", Password::parse("p", &"y".repeat(12))),
+            "Ok(Password(**redacted**))"
+        );
     }
 
     #[test]
     fn dates_are_checked_for_real_calendar_days() {
         assert_eq!(optional_date("d", "").expect("empty ok"), None);
         assert!(optional_date("d", "2024-02-29").is_ok());
-        for raw in ["2023-02-29", "2026-13-01", "2026-1-01", "tomorrow", "2026-04-31"] {
-            assert!(optional_date("d", raw).is_err(), "{raw:?} should be refused");
+        for raw in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "tomorrow",
+            "2026-04-31",
+        ] {
+            assert!(
+                optional_date("d", raw).is_err(),
+                "{raw:?} should be refused"
+            );
         }
     }
 }

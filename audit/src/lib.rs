@@ -8,19 +8,16 @@ pub mod accounts;
 pub mod engagements;
 pub mod error;
 pub mod fields;
+pub mod jobs;
+pub mod mail;
+pub mod telemetry;
 
 #[cfg(feature = "server")]
 pub mod clock;
 #[cfg(feature = "server")]
 pub mod db;
 #[cfg(feature = "server")]
-pub mod jobs;
-#[cfg(feature = "server")]
-pub mod mail;
-#[cfg(feature = "server")]
 pub mod sessions;
-#[cfg(feature = "server")]
-pub mod telemetry;
 #[cfg(feature = "server")]
 pub mod testing;
 

@@ -88,7 +88,8 @@ impl SessionStore for DbSessionStore {
         };
         let data = serde_json::from_str(&data).map_err(backend)?;
         let expiry_date =
-            time::OffsetDateTime::from_unix_timestamp_nanos(expires_at as i128 * 1_000_000).map_err(backend)?;
+            time::OffsetDateTime::from_unix_timestamp_nanos(expires_at as i128 * 1_000_000)
+                .map_err(backend)?;
         Ok(Some(Record {
             id: *id,
             data,

@@ -17,17 +17,30 @@ enum Cleanup {
 impl TestDb {
     /// A migrated, empty database on the backend the environment asks for.
     pub async fn new() -> Result<TestDb> {
-        let suffix = format!("{}_{}", std::process::id(), crate::accounts::new_secret("")[..12].to_owned());
-        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let suffix = format!(
+            "{}_{}",
+            std::process::id(),
+            crate::accounts::new_secret("")[..12].to_owned()
+        );
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             Some(admin_url) if Backend::from_url(&admin_url) == Some(Backend::Postgres) => {
                 let name = format!("plumbline_test_{suffix}");
                 let admin = Db::connect(&admin_url).await?;
-                sqlx::query(&format!("create database {name}")).execute(admin.pool()).await?;
+                sqlx::query(&format!("create database {name}"))
+                    .execute(admin.pool())
+                    .await?;
                 admin.close().await;
                 let url = replace_database(&admin_url, &name);
                 let db = Db::connect(&url).await?;
                 db.migrate().await?;
-                Ok(TestDb { db, url, cleanup: Cleanup::PostgresDatabase { admin_url, name } })
+                Ok(TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::PostgresDatabase { admin_url, name },
+                })
             }
             _ => {
                 let folder = std::env::temp_dir().join(format!("plumbline-test-{suffix}"));
@@ -35,7 +48,11 @@ impl TestDb {
                 let url = format!("sqlite://{}/test.db", folder.display());
                 let db = Db::connect(&url).await?;
                 db.migrate().await?;
-                Ok(TestDb { db, url, cleanup: Cleanup::SqliteFolder(folder) })
+                Ok(TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::SqliteFolder(folder),
+                })
             }
         }
     }
@@ -84,6 +101,9 @@ mod tests {
             super::replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
             "postgres://postgres@127.0.0.1:5432/t1"
         );
-        assert_eq!(super::replace_database("postgres://h", "t1"), "postgres://h/t1");
+        assert_eq!(
+            super::replace_database("postgres://h", "t1"),
+            "postgres://h/t1"
+        );
     }
 }

@@ -85,12 +85,24 @@ async fn a_job_whose_worker_died_runs_once_more_after_the_lease_runs_out() {
         tokio::time::sleep(Duration::from_millis(500)).await;
 
         let survivor = Worker::new(db.clone(), "survivor").handle("count", recorder(runs.clone()));
-        assert!(survivor.run_once().await.expect("run"), "the expired lease makes the job runnable");
-        assert!(!survivor.run_once().await.expect("run"), "nothing else is runnable");
-        assert_eq!(recorded(&runs), vec![job_id], "the job ran exactly once to completion");
+        assert!(
+            survivor.run_once().await.expect("run"),
+            "the expired lease makes the job runnable"
+        );
+        assert!(
+            !survivor.run_once().await.expect("run"),
+            "nothing else is runnable"
+        );
+        assert_eq!(
+            recorded(&runs),
+            vec![job_id],
+            "the job ran exactly once to completion"
+        );
 
         assert!(
-            !jobs::complete(&db, job_id, "doomed").await.expect("complete"),
+            !jobs::complete(&db, job_id, "doomed")
+                .await
+                .expect("complete"),
             "the worker that lost its lease cannot complete the job"
         );
         let done = job(&db, job_id).await;
@@ -112,15 +124,24 @@ async fn a_job_under_a_live_lease_is_not_claimed_by_another_worker() {
         assert_eq!(claimed.job_id, job_id);
 
         let other = Worker::new(db.clone(), "other").handle("count", recorder(runs.clone()));
-        assert!(!other.run_once().await.expect("run"), "the job is leased to holder");
+        assert!(
+            !other.run_once().await.expect("run"),
+            "the job is leased to holder"
+        );
         assert!(recorded(&runs).is_empty());
         assert!(
-            !jobs::complete(&db, job_id, "other").await.expect("complete"),
+            !jobs::complete(&db, job_id, "other")
+                .await
+                .expect("complete"),
             "only the lease owner completes a job"
         );
-        assert!(jobs::complete(&db, job_id, "holder").await.expect("complete"));
+        assert!(jobs::complete(&db, job_id, "holder")
+            .await
+            .expect("complete"));
         assert!(
-            !jobs::complete(&db, job_id, "holder").await.expect("complete"),
+            !jobs::complete(&db, job_id, "holder")
+                .await
+                .expect("complete"),
             "a done job is not completed twice"
         );
         let done = job(&db, job_id).await;
@@ -135,8 +156,9 @@ async fn a_failing_job_backs_off_dies_after_max_attempts_and_can_be_retried() {
         let owner = common::owner(&db).await;
         let stranger = common::owner(&db).await;
         let job_id = enqueue(&db, "flaky", Some(owner.firm_id)).await;
-        let failing = Worker::new(db.clone(), "failing")
-            .handle("flaky", |_job: Job| async { Err::<(), _>("the client's API said 503".to_owned()) });
+        let failing = Worker::new(db.clone(), "failing").handle("flaky", |_job: Job| async {
+            Err::<(), _>("the client's API said 503".to_owned())
+        });
 
         let before = now_ms();
         assert!(failing.run_once().await.expect("run"));
@@ -144,7 +166,10 @@ async fn a_failing_job_backs_off_dies_after_max_attempts_and_can_be_retried() {
         assert_eq!(failed.status, JobStatus::Failed);
         assert_eq!(failed.attempts, 1);
         assert_eq!(failed.max_attempts, DEFAULT_MAX_ATTEMPTS);
-        assert_eq!(failed.last_error.as_deref(), Some("the client's API said 503"));
+        assert_eq!(
+            failed.last_error.as_deref(),
+            Some("the client's API said 503")
+        );
         assert!(
             failed.run_at >= before + jobs::backoff_ms(1),
             "run_at {} is pushed back by the backoff from {before}",
@@ -152,11 +177,19 @@ async fn a_failing_job_backs_off_dies_after_max_attempts_and_can_be_retried() {
         );
         assert!(failed.run_at <= now_ms() + jobs::backoff_ms(1));
         assert_eq!(lease(&db, job_id).await, (None, None));
-        assert!(!failing.run_once().await.expect("run"), "not runnable during the backoff");
+        assert!(
+            !failing.run_once().await.expect("run"),
+            "not runnable during the backoff"
+        );
 
         // The firm's Jobs page lists it; another firm's does not.
-        let troubled = jobs::list_troubled(&db, owner.firm_id, None, 50).await.expect("list");
-        assert_eq!(troubled.iter().map(|j| j.job_id).collect::<Vec<_>>(), vec![job_id]);
+        let troubled = jobs::list_troubled(&db, owner.firm_id, None, 50)
+            .await
+            .expect("list");
+        assert_eq!(
+            troubled.iter().map(|j| j.job_id).collect::<Vec<_>>(),
+            vec![job_id]
+        );
         assert!(jobs::list_troubled(&db, stranger.firm_id, None, 50)
             .await
             .expect("list")
@@ -177,10 +210,18 @@ async fn a_failing_job_backs_off_dies_after_max_attempts_and_can_be_retried() {
         let dead = job(&db, job_id).await;
         assert_eq!(dead.status, JobStatus::Dead);
         assert_eq!(dead.attempts, DEFAULT_MAX_ATTEMPTS);
-        assert_eq!(dead.last_error.as_deref(), Some("the client's API said 503"));
+        assert_eq!(
+            dead.last_error.as_deref(),
+            Some("the client's API said 503")
+        );
         skip_backoff(&db, job_id).await;
-        assert!(!failing.run_once().await.expect("run"), "a dead job is never claimed");
-        let troubled = jobs::list_troubled(&db, owner.firm_id, None, 50).await.expect("list");
+        assert!(
+            !failing.run_once().await.expect("run"),
+            "a dead job is never claimed"
+        );
+        let troubled = jobs::list_troubled(&db, owner.firm_id, None, 50)
+            .await
+            .expect("list");
         assert_eq!(troubled.first().map(|j| j.status), Some(JobStatus::Dead));
 
         // Retry is scoped to the firm: another firm's retry finds nothing.
@@ -190,13 +231,18 @@ async fn a_failing_job_backs_off_dies_after_max_attempts_and_can_be_retried() {
         ));
         assert_eq!(job(&db, job_id).await.status, JobStatus::Dead);
 
-        jobs::retry(&db, owner.firm_id, job_id).await.expect("retry");
+        jobs::retry(&db, owner.firm_id, job_id)
+            .await
+            .expect("retry");
         let queued = job(&db, job_id).await;
         assert_eq!(queued.status, JobStatus::Queued);
         assert_eq!(queued.attempts, 0);
         assert!(queued.run_at <= now_ms());
         assert!(
-            matches!(jobs::retry(&db, owner.firm_id, job_id).await, Err(Error::NotFound)),
+            matches!(
+                jobs::retry(&db, owner.firm_id, job_id).await,
+                Err(Error::NotFound)
+            ),
             "a queued job is not retried"
         );
 
@@ -206,7 +252,10 @@ async fn a_failing_job_backs_off_dies_after_max_attempts_and_can_be_retried() {
         assert!(healthy.run_once().await.expect("run"));
         assert_eq!(recorded(&runs), vec![job_id]);
         let done = job(&db, job_id).await;
-        assert_eq!((done.status, done.attempts, done.last_error), (JobStatus::Done, 1, None));
+        assert_eq!(
+            (done.status, done.attempts, done.last_error),
+            (JobStatus::Done, 1, None)
+        );
         assert!(jobs::list_troubled(&db, owner.firm_id, None, 50)
             .await
             .expect("list")
@@ -224,7 +273,10 @@ async fn a_job_of_an_unknown_kind_fails_with_a_message() {
         let failed = job(&db, job_id).await;
         assert_eq!(failed.status, JobStatus::Failed);
         assert!(
-            failed.last_error.as_deref().is_some_and(|e| e.contains("mystery")),
+            failed
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("mystery")),
             "{failed:?}"
         );
     })
@@ -239,23 +291,52 @@ async fn release_all_gives_running_jobs_back_without_counting_the_attempt() {
         let third = enqueue(&db, "count", None).await;
         let stopping = Worker::new(db.clone(), "stopping");
         let other = Worker::new(db.clone(), "other");
-        assert_eq!(stopping.claim_only().await.expect("claim").map(|j| j.job_id), Some(first));
-        assert_eq!(stopping.claim_only().await.expect("claim").map(|j| j.job_id), Some(second));
-        assert_eq!(other.claim_only().await.expect("claim").map(|j| j.job_id), Some(third));
+        assert_eq!(
+            stopping
+                .claim_only()
+                .await
+                .expect("claim")
+                .map(|j| j.job_id),
+            Some(first)
+        );
+        assert_eq!(
+            stopping
+                .claim_only()
+                .await
+                .expect("claim")
+                .map(|j| j.job_id),
+            Some(second)
+        );
+        assert_eq!(
+            other.claim_only().await.expect("claim").map(|j| j.job_id),
+            Some(third)
+        );
 
         assert_eq!(jobs::release_all(&db, "nobody").await.expect("release"), 0);
-        assert_eq!(jobs::release_all(&db, "stopping").await.expect("release"), 2);
+        assert_eq!(
+            jobs::release_all(&db, "stopping").await.expect("release"),
+            2
+        );
         for job_id in [first, second] {
             let released = job(&db, job_id).await;
             assert_eq!(released.status, JobStatus::Queued);
-            assert_eq!(released.attempts, 0, "the interrupted attempt does not count");
+            assert_eq!(
+                released.attempts, 0,
+                "the interrupted attempt does not count"
+            );
             assert!(released.run_at <= now_ms(), "runnable at once");
             assert_eq!(lease(&db, job_id).await, (None, None));
         }
         let untouched = job(&db, third).await;
-        assert_eq!((untouched.status, untouched.attempts), (JobStatus::Running, 1));
+        assert_eq!(
+            (untouched.status, untouched.attempts),
+            (JobStatus::Running, 1)
+        );
         assert_eq!(lease(&db, third).await.0.as_deref(), Some("other"));
-        assert_eq!(jobs::release_all(&db, "stopping").await.expect("release"), 0);
+        assert_eq!(
+            jobs::release_all(&db, "stopping").await.expect("release"),
+            0
+        );
 
         let runs: Runs = Arc::default();
         let next = Worker::new(db.clone(), "next").handle("count", recorder(runs.clone()));
@@ -314,10 +395,11 @@ async fn race(db: Db, count: usize) {
         jobs::count_by_status(&db).await.expect("counts"),
         vec![("done".to_owned(), count as i64)]
     );
-    let (fewest, most): (i64, i64) = sqlx::query_as("select min(attempts), max(attempts) from jobs")
-        .fetch_one(db.pool())
-        .await
-        .expect("attempts");
+    let (fewest, most): (i64, i64) =
+        sqlx::query_as("select min(attempts), max(attempts) from jobs")
+            .fetch_one(db.pool())
+            .await
+            .expect("attempts");
     assert_eq!((fewest, most), (1, 1), "every job was claimed once");
 }
 

@@ -77,7 +77,7 @@ async fn an_outbox_mail_is_delivered_as_an_eml_file_by_the_send_mail_job() {
         );
         let body_text = format!(
             "Hello Ada,\n\nThe questionnaire for your backend audit is ready. Please answer it by Friday; \
-             it takes about an hour and you can stop and continue later.\n\n{link}\n\nThank you,\nOlive\n"
+             it takes about an hour and you can stop and continue later.\n\n{link}\n\nThank you,\nOlive Ødegård\n"
         );
         let subject = "Your Plumbline questionnaire";
 
@@ -112,6 +112,7 @@ async fn an_outbox_mail_is_delivered_as_an_eml_file_by_the_send_mail_job() {
         assert!(eml.contains("To: ada.founder@client.example"), "{eml}");
         assert!(eml.contains("From: Plumbline <plumbline@localhost>"), "{eml}");
         assert!(eml.contains(&format!("Subject: {subject}")), "{eml}");
+        assert!(eml.contains("Content-Transfer-Encoding: 8bit"), "{eml}");
         assert!(eml.contains(&link), "the link is not broken by line wrapping:\n{eml}");
         assert!(
             eml.contains(body_text.trim_end()),
@@ -180,9 +181,14 @@ async fn an_invitation_mail_carries_a_working_link() {
     with_db(|db| async move {
         let folder = MailFolder::new();
         let owner = owner(&db).await;
-        accounts::invite_member(&db, &owner, &email("newbie@example.com"), "https://plumbline.example.com/")
-            .await
-            .expect("invite");
+        accounts::invite_member(
+            &db,
+            &owner,
+            &email("newbie@example.com"),
+            "https://plumbline.example.com/",
+        )
+        .await
+        .expect("invite");
         let worker = mailer(&db, &folder.0);
         assert!(worker.run_once().await.expect("run the send_mail job"));
 
@@ -190,26 +196,75 @@ async fn an_invitation_mail_carries_a_working_link() {
         assert_eq!(files.len(), 1);
         let eml = &files[0];
         assert!(eml.contains("To: newbie@example.com"), "{eml}");
-        assert!(eml.contains(&format!("Subject: {} invites you to Plumbline", owner.firm_name)), "{eml}");
+        assert!(
+            eml.contains(&format!(
+                "Subject: {} invites you to Plumbline",
+                owner.firm_name
+            )),
+            "{eml}"
+        );
         let start = eml
             .find("https://plumbline.example.com/join/inv_")
             .unwrap_or_else(|| panic!("an unbroken join link in\n{eml}"));
         let token = common::token_in(&eml[start..]);
-        assert_eq!(token.len(), "inv_".len() + 64, "the whole token is on one line: {token}");
+        assert_eq!(
+            token.len(),
+            "inv_".len() + 64,
+            "the whole token is on one line: {token}"
+        );
         let preview = accounts::preview_invitation(&db, &token)
             .await
             .expect("the link from the mail opens the invitation");
         assert_eq!(preview.email, "newbie@example.com");
         assert_eq!(preview.firm_name, owner.firm_name);
-        let outbox = mail::list_outbox(&db, owner.firm_id, None, 10).await.expect("outbox");
+        let outbox = mail::list_outbox(&db, owner.firm_id, None, 10)
+            .await
+            .expect("outbox");
         assert_eq!(outbox.len(), 1);
         assert_eq!(outbox[0].status, "sent");
-        let job = jobs::list_troubled(&db, owner.firm_id, None, 10).await.expect("jobs");
+        let job = jobs::list_troubled(&db, owner.firm_id, None, 10)
+            .await
+            .expect("jobs");
         assert!(job.is_empty(), "the send_mail job did not fail: {job:?}");
         assert_eq!(
             jobs::count_by_status(&db).await.expect("counts"),
             vec![("done".to_owned(), 1)]
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_line_too_long_for_a_mail_line_is_still_delivered() {
+    with_db(|db| async move {
+        let folder = MailFolder::new();
+        let owner = owner(&db).await;
+        let long_line = "word ".repeat(300);
+        let mut tx = db.pool().begin().await.expect("begin");
+        mail::enqueue(
+            &mut tx,
+            OutgoingMail {
+                firm_id: Some(owner.firm_id),
+                to: email("ada@client.example"),
+                subject: "A very long line".to_owned(),
+                body_text: format!("Hello,\n{long_line}\nBye\n"),
+            },
+        )
+        .await
+        .expect("enqueue the mail");
+        tx.commit().await.expect("commit");
+
+        assert!(mailer(&db, &folder.0).run_once().await.expect("run"));
+        let files = eml_files(&folder.0);
+        assert_eq!(files.len(), 1);
+        assert!(
+            files[0].lines().all(|line| line.len() <= 998),
+            "no line over the limit of RFC 5322"
+        );
+        let outbox = mail::list_outbox(&db, owner.firm_id, None, 10)
+            .await
+            .expect("outbox");
+        assert_eq!(outbox[0].status, "sent");
     })
     .await;
 }

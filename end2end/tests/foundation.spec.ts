@@ -13,9 +13,12 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** Interacting before hydration would hit server-rendered HTML that has no event handlers yet. */
+/**
+ * Interacting before hydration would hit server-rendered HTML that has no event handlers yet.
+ * A debug build's wasm is about 10 MB: on a busy 2-core machine compiling it can take a while.
+ */
 async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
 }
 
 const loginUrl = /\/login(\?.*)?$/;
@@ -35,7 +38,8 @@ test('sign up, create an engagement, find it, log out', async ({ page }) => {
   await expect(page.getByRole('heading', { level: 1, name: 'Engagements' })).toBeVisible();
   await hydrated(page);
 
-  await page.getByRole('link', { name: 'New engagement' }).click();
+  // The page may offer it twice (toolbar and empty-state hint); both lead to the same form.
+  await page.getByRole('link', { name: 'New engagement' }).first().click();
   await expect(page.getByLabel('Client name', { exact: true })).toBeVisible();
   await hydrated(page);
   await page.getByLabel('Client name', { exact: true }).fill('Acme Rockets');

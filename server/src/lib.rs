@@ -1,1 +1,12 @@
+//! The `plumbline` server: settings, start-up, router, middleware, REST API, job worker, CLI.
+//! `main` is thin; tests start [`startup::Application`] on port 0.
+#![forbid(unsafe_code)]
 
+pub mod api;
+pub mod cli;
+pub mod health;
+pub mod middleware;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod worker;

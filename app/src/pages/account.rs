@@ -13,7 +13,9 @@ use crate::state::{app_state, current_member, fail};
 pub async fn list_api_tokens() -> Result<Vec<ApiToken>, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
-    audit::accounts::list_api_tokens(&state.db, &member).await.map_err(fail)
+    audit::accounts::list_api_tokens(&state.db, &member)
+        .await
+        .map_err(fail)
 }
 
 /// Returns the secret: the only time it is ever shown.

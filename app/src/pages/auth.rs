@@ -40,8 +40,14 @@ pub fn safe_next(next: &str) -> String {
 pub async fn sign_up(form: SignUpForm) -> Result<(), UiError> {
     let state = app_state()?;
     let parsed = form.parse().map_err(|e| fail(audit::Error::Invalid(e)))?;
-    let member = audit::accounts::sign_up(&state.db, &parsed).await.map_err(fail)?;
-    tracing::info!(user_id = member.user_id, firm_id = member.firm_id, "signed up");
+    let member = audit::accounts::sign_up(&state.db, &parsed)
+        .await
+        .map_err(fail)?;
+    tracing::info!(
+        user_id = member.user_id,
+        firm_id = member.firm_id,
+        "signed up"
+    );
     start_session(&member).await?;
     leptos_axum::redirect("/engagements");
     Ok(())
@@ -57,7 +63,10 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|_| "unknown".to_owned());
     let email_key = format!("email:{}", email.trim().to_lowercase());
-    if let Err(retry_after_secs) = state.login_limiter.check(&[format!("ip:{ip}"), email_key.clone()]) {
+    if let Err(retry_after_secs) = state
+        .login_limiter
+        .check(&[format!("ip:{ip}"), email_key.clone()])
+    {
         tracing::warn!(%ip, "log-in rate limited");
         return Err(fail(audit::Error::RateLimited { retry_after_secs }));
     }
@@ -142,7 +151,9 @@ pub fn LogInPage() -> impl IntoView {
 #[server(prefix = "/fn", endpoint = "preview_invitation")]
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, UiError> {
     let state = app_state()?;
-    audit::accounts::preview_invitation(&state.db, &token).await.map_err(fail)
+    audit::accounts::preview_invitation(&state.db, &token)
+        .await
+        .map_err(fail)
 }
 
 #[server(prefix = "/fn", endpoint = "join_firm")]

@@ -1,5 +1,7 @@
 //! Engagements: the list (search, keyset pages), creating, viewing, editing and archiving.
-use audit::engagements::{Engagement, EngagementForm, EngagementPage, EngagementQuery, Stage, Status};
+use audit::engagements::{
+    Engagement, EngagementForm, EngagementPage, EngagementQuery, Stage, Status,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -15,14 +17,18 @@ use crate::state::{app_state, current_member, fail};
 pub async fn list_engagements(query: EngagementQuery) -> Result<EngagementPage, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
-    audit::engagements::list(&state.db, member.firm_id, &query).await.map_err(fail)
+    audit::engagements::list(&state.db, member.firm_id, &query)
+        .await
+        .map_err(fail)
 }
 
 #[server(prefix = "/fn", endpoint = "get_engagement")]
 pub async fn get_engagement(engagement_id: i64) -> Result<Engagement, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
-    audit::engagements::get(&state.db, member.firm_id, engagement_id).await.map_err(fail)
+    audit::engagements::get(&state.db, member.firm_id, engagement_id)
+        .await
+        .map_err(fail)
 }
 
 #[server(prefix = "/fn", endpoint = "create_engagement")]
@@ -30,7 +36,9 @@ pub async fn create_engagement(form: EngagementForm) -> Result<i64, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
     let fields = form.parse().map_err(|e| fail(audit::Error::Invalid(e)))?;
-    let engagement = audit::engagements::create(&state.db, &member, &fields).await.map_err(fail)?;
+    let engagement = audit::engagements::create(&state.db, &member, &fields)
+        .await
+        .map_err(fail)?;
     leptos_axum::redirect(&format!("/engagements/{}", engagement.engagement_id));
     Ok(engagement.engagement_id)
 }
@@ -102,7 +110,8 @@ fn engagement_table(page: EngagementPage, asked: EngagementQuery) -> impl IntoVi
         let message = if asked.search.is_some() {
             view! { <p>"No engagements match this search. "<a href="/engagements">"Show all"</a></p> }.into_any()
         } else if asked.before.is_some() {
-            view! { <p>"No older engagements. "<a href="/engagements">"Back to the newest"</a></p> }.into_any()
+            view! { <p>"No older engagements. "<a href="/engagements">"Back to the newest"</a></p> }
+                .into_any()
         } else {
             view! {
                 <p>"No engagements yet. Open one for your first client: "
@@ -153,7 +162,9 @@ fn engagement_table(page: EngagementPage, asked: EngagementQuery) -> impl IntoVi
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -161,7 +172,11 @@ fn urlencode(text: &str) -> String {
 
 /// The fields of the engagement form, shared by "new" and "edit".
 #[component]
-fn EngagementFields(initial: EngagementForm, error: Signal<Option<UiError>>, editing: bool) -> impl IntoView {
+fn EngagementFields(
+    initial: EngagementForm,
+    error: Signal<Option<UiError>>,
+    editing: bool,
+) -> impl IntoView {
     let stage = initial.stage.clone();
     let status = initial.status.clone();
     view! {

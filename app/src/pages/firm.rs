@@ -27,11 +27,16 @@ pub struct FirmMembers {
 pub async fn firm_overview() -> Result<FirmMembers, UiError> {
     let owner = current_owner().await?;
     let state = app_state()?;
-    let members = audit::accounts::list_members(&state.db, owner.firm_id).await.map_err(fail)?;
+    let members = audit::accounts::list_members(&state.db, owner.firm_id)
+        .await
+        .map_err(fail)?;
     let invitations = audit::accounts::list_member_invitations(&state.db, owner.firm_id)
         .await
         .map_err(fail)?;
-    Ok(FirmMembers { members, invitations })
+    Ok(FirmMembers {
+        members,
+        invitations,
+    })
 }
 
 #[server(prefix = "/fn", endpoint = "invite_member")]
@@ -124,7 +129,9 @@ fn before_param() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
 pub async fn list_outbox(before: Option<i64>) -> Result<Vec<OutboxMessage>, UiError> {
     let owner = current_owner().await?;
     let state = app_state()?;
-    audit::mail::list_outbox(&state.db, owner.firm_id, before, PAGE).await.map_err(fail)
+    audit::mail::list_outbox(&state.db, owner.firm_id, before, PAGE)
+        .await
+        .map_err(fail)
 }
 
 #[component]
@@ -170,21 +177,28 @@ pub fn OutboxPage() -> impl IntoView {
 pub async fn list_troubled_jobs(before: Option<i64>) -> Result<Vec<Job>, UiError> {
     let owner = current_owner().await?;
     let state = app_state()?;
-    audit::jobs::list_troubled(&state.db, owner.firm_id, before, PAGE).await.map_err(fail)
+    audit::jobs::list_troubled(&state.db, owner.firm_id, before, PAGE)
+        .await
+        .map_err(fail)
 }
 
 #[server(prefix = "/fn", endpoint = "retry_job")]
 pub async fn retry_job(job_id: i64) -> Result<(), UiError> {
     let owner = current_owner().await?;
     let state = app_state()?;
-    audit::jobs::retry(&state.db, owner.firm_id, job_id).await.map_err(fail)
+    audit::jobs::retry(&state.db, owner.firm_id, job_id)
+        .await
+        .map_err(fail)
 }
 
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let before = before_param();
     let retry = ServerAction::<RetryJob>::new();
-    let jobs = Resource::new(move || (before(), retry.version().get()), |(b, _)| list_troubled_jobs(b));
+    let jobs = Resource::new(
+        move || (before(), retry.version().get()),
+        |(b, _)| list_troubled_jobs(b),
+    );
     let error = action_error(retry);
     view! {
         <Title text="Jobs"/>

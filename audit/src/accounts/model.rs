@@ -79,7 +79,9 @@ impl SignUpForm {
             .map_err(|e| errors.push(e))
             .ok();
         match (firm_name, display_name, email, password) {
-            (Some(firm_name), Some(display_name), Some(email), Some(password)) if errors.is_empty() => {
+            (Some(firm_name), Some(display_name), Some(email), Some(password))
+                if errors.is_empty() =>
+            {
                 Ok(SignUp {
                     firm_name,
                     display_name,

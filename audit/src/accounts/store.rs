@@ -13,7 +13,8 @@ use crate::mail::{self, OutgoingMail};
 /// Invitation links for consultants stay valid this long.
 pub const MEMBER_INVITATION_TTL_MS: i64 = 7 * DAY_MS;
 
-const MEMBER_COLUMNS: &str = "u.user_id, u.firm_id, f.name as firm_name, u.email, u.display_name, u.role";
+const MEMBER_COLUMNS: &str =
+    "u.user_id, u.firm_id, f.name as firm_name, u.email, u.display_name, u.role";
 
 fn member_from_row(row: &sqlx::any::AnyRow) -> Result<Member> {
     let role: String = row.try_get("role")?;
@@ -91,7 +92,10 @@ pub async fn member_by_id(db: &Db, user_id: i64) -> Result<Option<Member>> {
     let sql = format!(
         "select {MEMBER_COLUMNS} from users u join firms f on f.firm_id = u.firm_id where u.user_id = $1"
     );
-    let row = sqlx::query(&sql).bind(user_id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql)
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await?;
     row.as_ref().map(member_from_row).transpose()
 }
 
@@ -206,13 +210,15 @@ pub async fn list_member_invitations(db: &Db, firm_id: i64) -> Result<Vec<Member
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(member_invitation_id, email, expires_at, accepted_at, created_at)| MemberInvitation {
-            member_invitation_id,
-            email,
-            expires_at,
-            accepted_at,
-            created_at,
-        })
+        .map(
+            |(member_invitation_id, email, expires_at, accepted_at, created_at)| MemberInvitation {
+                member_invitation_id,
+                email,
+                expires_at,
+                accepted_at,
+                created_at,
+            },
+        )
         .collect())
 }
 

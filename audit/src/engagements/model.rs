@@ -17,7 +17,13 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [Stage::PreSeed, Stage::Seed, Stage::SeriesA, Stage::SeriesB, Stage::Growth];
+    pub const ALL: [Stage; 5] = [
+        Stage::PreSeed,
+        Stage::Seed,
+        Stage::SeriesA,
+        Stage::SeriesB,
+        Stage::Growth,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,7 +63,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Active, Status::OnHold, Status::Completed, Status::Archived];
+    pub const ALL: [Status; 4] = [
+        Status::Active,
+        Status::OnHold,
+        Status::Completed,
+        Status::Archived,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -182,57 +193,44 @@ impl EngagementForm {
         }
     }
 
+    /// Every field is checked, so one submission shows every problem at once.
     pub fn parse(&self) -> Result<EngagementFields, Vec<FieldError>> {
-        let founders = match parse_founder_lines(&self.founders) {
-            Ok(f) => f,
-            Err(e) => return Err(collect_errors(self, Some(e))),
-        };
+        let mut errors = Vec::new();
+        let founders = parse_founder_lines(&self.founders)
+            .map_err(|e| errors.push(e))
+            .ok();
         let team_size = match self.team_size.trim() {
             "" => None,
-            raw => match raw.parse::<i64>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    return Err(collect_errors(
-                        self,
-                        Some(FieldError::new("team_size", "Team size is a whole number of people, like 6.")),
+            raw => raw
+                .parse::<i64>()
+                .map_err(|_| {
+                    errors.push(FieldError::new(
+                        "team_size",
+                        "Team size is a whole number of people, like 6.",
                     ))
-                }
-            },
+                })
+                .ok(),
         };
-        EngagementInput {
+        let input = EngagementInput {
             client_name: self.client_name.clone(),
             system_name: self.system_name.clone(),
             description: Some(self.description.clone()),
-            founders: Some(founders),
+            founders: Some(founders.unwrap_or_default()),
             team_size,
             stage: Some(self.stage.clone()).filter(|s| !s.is_empty()),
             start_date: Some(self.start_date.clone()),
             due_date: Some(self.due_date.clone()),
             status: Some(self.status.clone()).filter(|s| !s.is_empty()),
+        };
+        match input.parse() {
+            Ok(fields) if errors.is_empty() => Ok(fields),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                errors.extend(more);
+                Err(errors)
+            }
         }
-        .parse()
     }
-}
-
-/// Parse the whole form again to report every other field's problem beside the first one found.
-fn collect_errors(form: &EngagementForm, first: Option<FieldError>) -> Vec<FieldError> {
-    let mut errors: Vec<FieldError> = first.into_iter().collect();
-    let rest = EngagementInput {
-        client_name: form.client_name.clone(),
-        system_name: form.system_name.clone(),
-        description: Some(form.description.clone()),
-        founders: None,
-        team_size: None,
-        stage: Some(form.stage.clone()).filter(|s| !s.is_empty()),
-        start_date: Some(form.start_date.clone()),
-        due_date: Some(form.due_date.clone()),
-        status: Some(form.status.clone()).filter(|s| !s.is_empty()),
-    }
-    .parse();
-    if let Err(more) = rest {
-        errors.extend(more);
-    }
-    errors
 }
 
 /// `Ada Lovelace <ada@example.com>` per line; blank lines are skipped.
@@ -250,7 +248,10 @@ pub fn parse_founder_lines(text: &str) -> Result<Vec<Founder>, FieldError> {
         let Some((name, email)) = parsed else {
             return Err(FieldError::new(
                 "founders",
-                format!("Line {}: write a founder as Name <name@example.com>.", n + 1),
+                format!(
+                    "Line {}: write a founder as Name <name@example.com>.",
+                    n + 1
+                ),
             ));
         };
         founders.push(Founder {
@@ -265,7 +266,9 @@ pub fn parse_founder_lines(text: &str) -> Result<Vec<Founder>, FieldError> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngagementInput {
+    #[serde(default)]
     pub client_name: String,
+    #[serde(default)]
     pub system_name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -303,8 +306,18 @@ impl EngagementInput {
     pub fn parse(&self) -> Result<EngagementFields, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut keep = |r: Result<String, FieldError>| r.map_err(|e| errors.push(e)).ok();
-        let client_name = keep(required_text("client_name", "client name", &self.client_name, 120));
-        let system_name = keep(required_text("system_name", "system name", &self.system_name, 120));
+        let client_name = keep(required_text(
+            "client_name",
+            "client name",
+            &self.client_name,
+            120,
+        ));
+        let system_name = keep(required_text(
+            "system_name",
+            "system name",
+            &self.system_name,
+            120,
+        ));
         let description = keep(optional_text(
             "description",
             "description",
@@ -314,7 +327,10 @@ impl EngagementInput {
         let mut founders = Vec::new();
         let given = self.founders.as_deref().unwrap_or(&[]);
         if given.len() > MAX_FOUNDERS {
-            errors.push(FieldError::new("founders", format!("List at most {MAX_FOUNDERS} founders.")));
+            errors.push(FieldError::new(
+                "founders",
+                format!("List at most {MAX_FOUNDERS} founders."),
+            ));
         }
         for f in given {
             let name = required_text("founders", "founder's name", &f.name, 120);
@@ -326,7 +342,10 @@ impl EngagementInput {
         }
         if let Some(n) = self.team_size {
             if !(1..=100_000).contains(&n) {
-                errors.push(FieldError::new("team_size", "Team size is between 1 and 100000 people."));
+                errors.push(FieldError::new(
+                    "team_size",
+                    "Team size is between 1 and 100000 people.",
+                ));
             }
         }
         let stage = match self.stage.as_deref() {
@@ -360,26 +379,33 @@ impl EngagementInput {
         if let (Some(start), Some(due)) = (&start_date, &due_date) {
             // ISO dates compare correctly as text.
             if due < start {
-                errors.push(FieldError::new("due_date", "The due date is on or after the start date."));
+                errors.push(FieldError::new(
+                    "due_date",
+                    "The due date is on or after the start date.",
+                ));
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
         match (client_name, system_name, description, stage, status) {
-            (Some(client_name), Some(system_name), Some(description), Some(stage), Some(status)) => {
-                Ok(EngagementFields {
-                    client_name,
-                    system_name,
-                    description,
-                    founders,
-                    team_size: self.team_size,
-                    stage,
-                    start_date,
-                    due_date,
-                    status,
-                })
-            }
+            (
+                Some(client_name),
+                Some(system_name),
+                Some(description),
+                Some(stage),
+                Some(status),
+            ) => Ok(EngagementFields {
+                client_name,
+                system_name,
+                description,
+                founders,
+                team_size: self.team_size,
+                stage,
+                start_date,
+                due_date,
+                status,
+            }),
             _ => Err(vec![FieldError::new("client_name", "Check the form.")]),
         }
     }
@@ -434,7 +460,10 @@ mod tests {
 
     #[test]
     fn due_date_before_start_is_refused() {
-        let bad = EngagementForm { start_date: "2026-12-02".into(), ..form() };
+        let bad = EngagementForm {
+            start_date: "2026-12-02".into(),
+            ..form()
+        };
         let errors = bad.parse().expect_err("invalid");
         assert_eq!(errors[0].field, "due_date");
     }

@@ -30,7 +30,11 @@ fn engagement_from_row(row: &sqlx::any::AnyRow, founders: Vec<Founder>) -> Resul
     })
 }
 
-async fn replace_founders(conn: &mut AnyConnection, engagement_id: i64, fields: &EngagementFields) -> Result<()> {
+async fn replace_founders(
+    conn: &mut AnyConnection,
+    engagement_id: i64,
+    fields: &EngagementFields,
+) -> Result<()> {
     sqlx::query("delete from founders where engagement_id = $1")
         .bind(engagement_id)
         .execute(&mut *conn)
@@ -53,12 +57,16 @@ async fn replace_founders(conn: &mut AnyConnection, engagement_id: i64, fields: 
 }
 
 async fn founders_of(db: &Db, engagement_id: i64) -> Result<Vec<Founder>> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("select name, email from founders where engagement_id = $1 order by position")
-            .bind(engagement_id)
-            .fetch_all(db.pool())
-            .await?;
-    Ok(rows.into_iter().map(|(name, email)| Founder { name, email }).collect())
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select name, email from founders where engagement_id = $1 order by position",
+    )
+    .bind(engagement_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, email)| Founder { name, email })
+        .collect())
 }
 
 #[tracing::instrument(skip(db, member, fields), fields(firm_id = member.firm_id))]
@@ -90,7 +98,8 @@ pub async fn create(db: &Db, member: &Member, fields: &EngagementFields) -> Resu
 
 #[tracing::instrument(skip(db))]
 pub async fn get(db: &Db, firm_id: i64, engagement_id: i64) -> Result<Engagement> {
-    let sql = format!("select {COLUMNS} from engagements where engagement_id = $1 and firm_id = $2");
+    let sql =
+        format!("select {COLUMNS} from engagements where engagement_id = $1 and firm_id = $2");
     let row = sqlx::query(&sql)
         .bind(engagement_id)
         .bind(firm_id)
@@ -117,8 +126,15 @@ fn like_pattern(search: &str) -> String {
 /// A page of the firm's engagements, newest first, with keyset pagination on `engagement_id`.
 #[tracing::instrument(skip(db))]
 pub async fn list(db: &Db, firm_id: i64, query: &EngagementQuery) -> Result<EngagementPage> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-    let search = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let limit = query
+        .limit
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
+    let search = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let rows: Vec<(i64, String, String, String, String, Option<String>, i64)> = sqlx::query_as(
         r#"select engagement_id, client_name, system_name, stage, status, due_date, updated_at
            from engagements
@@ -141,23 +157,34 @@ pub async fn list(db: &Db, firm_id: i64, query: &EngagementQuery) -> Result<Enga
         .into_iter()
         .take(limit as usize)
         .map(
-            |(engagement_id, client_name, system_name, stage, status, due_date, updated_at)| EngagementSummary {
-                engagement_id,
-                client_name,
-                system_name,
-                stage: Stage::parse(&stage).unwrap_or_default(),
-                status: Status::parse(&status).unwrap_or_default(),
-                due_date,
-                updated_at,
+            |(engagement_id, client_name, system_name, stage, status, due_date, updated_at)| {
+                EngagementSummary {
+                    engagement_id,
+                    client_name,
+                    system_name,
+                    stage: Stage::parse(&stage).unwrap_or_default(),
+                    status: Status::parse(&status).unwrap_or_default(),
+                    due_date,
+                    updated_at,
+                }
             },
         )
         .collect();
-    let next_before = if has_more { items.last().map(|e| e.engagement_id) } else { None };
+    let next_before = if has_more {
+        items.last().map(|e| e.engagement_id)
+    } else {
+        None
+    };
     Ok(EngagementPage { items, next_before })
 }
 
 #[tracing::instrument(skip(db, fields))]
-pub async fn update(db: &Db, firm_id: i64, engagement_id: i64, fields: &EngagementFields) -> Result<Engagement> {
+pub async fn update(
+    db: &Db,
+    firm_id: i64,
+    engagement_id: i64,
+    fields: &EngagementFields,
+) -> Result<Engagement> {
     let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         r#"update engagements set client_name = $1, system_name = $2, description = $3, team_size = $4,

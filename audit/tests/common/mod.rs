@@ -69,9 +69,13 @@ pub async fn sign_up(db: &Db, firm_name: &str, email: &str) -> audit::error::Res
 /// The owner of a new firm with a unique e-mail address.
 pub async fn owner(db: &Db) -> Member {
     let name = unique("firm");
-    sign_up(db, &format!("Firm {name}"), &format!("owner-{name}@example.com"))
-        .await
-        .expect("sign-up of a new firm")
+    sign_up(
+        db,
+        &format!("Firm {name}"),
+        &format!("owner-{name}@example.com"),
+    )
+    .await
+    .expect("sign-up of a new firm")
 }
 
 /// The invitation token sent to `to` (it is only ever written into the invitation e-mail).

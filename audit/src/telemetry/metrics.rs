@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
+
+use super::RouteSummary;
 
 /// Latency and error counts per route, in this process since it started.
 #[derive(Debug, Default)]
@@ -21,30 +22,19 @@ struct RouteStats {
     client_errors: u64,
 }
 
-/// One route's figures as the admin page and `/metrics` show them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RouteSummary {
-    pub route: String,
-    pub requests: u64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
-    /// Share of responses with a 5xx status.
-    pub error_rate: f64,
-    pub client_errors: u64,
-}
-
 impl RouteMetrics {
     pub fn record(&self, route: &str, status: u16, elapsed: std::time::Duration) {
         let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
-        let stats = routes.entry(route.to_owned()).or_insert_with(|| RouteStats {
-            latency_us: Histogram::new_with_bounds(1, 600_000_000, 3)
-                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable_histogram())),
-            requests: 0,
-            server_errors: 0,
-            client_errors: 0,
-        });
+        let stats = routes
+            .entry(route.to_owned())
+            .or_insert_with(|| RouteStats {
+                latency_us: Histogram::new_with_bounds(1, 600_000_000, 3).unwrap_or_else(|_| {
+                    Histogram::new(3).unwrap_or_else(|_| unreachable_histogram())
+                }),
+                requests: 0,
+                server_errors: 0,
+                client_errors: 0,
+            });
         let micros = (elapsed.as_micros() as u64).clamp(1, 600_000_000);
         let _ = stats.latency_us.record(micros);
         stats.requests += 1;
@@ -128,13 +118,19 @@ mod tests {
     fn percentiles_and_error_rate_per_route() {
         let m = RouteMetrics::default();
         for i in 1..=100u64 {
-            m.record("/engagements", if i == 100 { 500 } else { 200 }, Duration::from_millis(i));
+            m.record(
+                "/engagements",
+                if i == 100 { 500 } else { 200 },
+                Duration::from_millis(i),
+            );
         }
         let s = &m.summaries()[0];
         assert_eq!(s.requests, 100);
         assert!((s.p50_ms - 50.0).abs() < 1.0, "{s:?}");
         assert!((s.p99_ms - 99.0).abs() < 1.0, "{s:?}");
         assert!((s.error_rate - 0.01).abs() < 1e-9);
-        assert!(m.prometheus().contains("route=\"/engagements\",quantile=\"0.95\""));
+        assert!(m
+            .prometheus()
+            .contains("route=\"/engagements\",quantile=\"0.95\""));
     }
 }

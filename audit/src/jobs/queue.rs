@@ -12,63 +12,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use tracing::Instrument;
 
+use super::{Job, JobStatus};
 use crate::clock::{now_ms, MINUTE_MS, SECOND_MS};
 use crate::db::{Backend, Db};
 use crate::error::{Error, Result};
 
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Done,
-    Failed,
-    Dead,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Running => "running",
-            JobStatus::Done => "done",
-            JobStatus::Failed => "failed",
-            JobStatus::Dead => "dead",
-        }
-    }
-
-    pub fn from_db(value: &str) -> JobStatus {
-        match value {
-            "running" => JobStatus::Running,
-            "done" => JobStatus::Done,
-            "failed" => JobStatus::Failed,
-            "dead" => JobStatus::Dead,
-            _ => JobStatus::Queued,
-        }
-    }
-}
-
-/// A job as the worker and the Jobs page see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Job {
-    pub job_id: i64,
-    pub kind: String,
-    pub payload: String,
-    pub status: JobStatus,
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub run_at: i64,
-    pub last_error: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
 
 type JobRow = (
     i64,
@@ -87,7 +40,18 @@ const JOB_COLUMNS: &str =
     "job_id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at";
 
 fn job_from_row(row: JobRow) -> Job {
-    let (job_id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at) = row;
+    let (
+        job_id,
+        kind,
+        payload,
+        status,
+        attempts,
+        max_attempts,
+        run_at,
+        last_error,
+        created_at,
+        updated_at,
+    ) = row;
     Job {
         job_id,
         kind,
@@ -235,7 +199,12 @@ pub async fn retry(db: &Db, firm_id: i64, job_id: i64) -> Result<()> {
 }
 
 /// Jobs of a firm that need a person: failed (will retry) and dead (will not), newest first.
-pub async fn list_troubled(db: &Db, firm_id: i64, before: Option<i64>, limit: i64) -> Result<Vec<Job>> {
+pub async fn list_troubled(
+    db: &Db,
+    firm_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Job>> {
     let sql = format!(
         "select {JOB_COLUMNS} from jobs where firm_id = $1 and status in ('failed', 'dead') \
          and job_id < $2 order by job_id desc limit $3"
@@ -251,15 +220,20 @@ pub async fn list_troubled(db: &Db, firm_id: i64, before: Option<i64>, limit: i6
 
 pub async fn get(db: &Db, job_id: i64) -> Result<Job> {
     let sql = format!("select {JOB_COLUMNS} from jobs where job_id = $1");
-    let row: Option<JobRow> = sqlx::query_as(&sql).bind(job_id).fetch_optional(db.pool()).await?;
+    let row: Option<JobRow> = sqlx::query_as(&sql)
+        .bind(job_id)
+        .fetch_optional(db.pool())
+        .await?;
     row.map(job_from_row).ok_or(Error::NotFound)
 }
 
 /// Counts of jobs by status, for `/metrics` and the test harness ("no job left unprocessed").
 pub async fn count_by_status(db: &Db) -> Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as("select status, count(*) from jobs group by status order by status")
-        .fetch_all(db.pool())
-        .await?)
+    Ok(
+        sqlx::query_as("select status, count(*) from jobs group by status order by status")
+            .fetch_all(db.pool())
+            .await?,
+    )
 }
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send>>;

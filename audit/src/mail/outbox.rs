@@ -11,6 +11,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+use super::OutboxMessage;
 use crate::clock::now_ms;
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -26,20 +27,6 @@ pub struct OutgoingMail {
     pub to: EmailAddress,
     pub subject: String,
     pub body_text: String,
-}
-
-/// An outbox row as the Outbox page shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxMessage {
-    pub outbox_id: i64,
-    pub to_address: String,
-    pub subject: String,
-    pub body_text: String,
-    pub status: String,
-    pub transport: Option<String>,
-    pub sent_at: Option<i64>,
-    pub last_error: Option<String>,
-    pub created_at: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -96,7 +83,10 @@ impl Transport {
     pub fn files(folder: impl Into<PathBuf>) -> Result<Transport> {
         let folder = folder.into();
         std::fs::create_dir_all(&folder).map_err(|e| {
-            Error::Internal(format!("cannot create mail folder {}: {e}", folder.display()))
+            Error::Internal(format!(
+                "cannot create mail folder {}: {e}",
+                folder.display()
+            ))
         })?;
         Ok(Transport::Files(folder))
     }
@@ -110,7 +100,11 @@ impl Transport {
 
     async fn send(&self, message: Message) -> std::result::Result<(), String> {
         match self {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             Transport::Files(folder) => AsyncFileTransport::<Tokio1Executor>::new(folder)
                 .send(message)
                 .await
@@ -122,7 +116,12 @@ impl Transport {
 
 /// Delivers one outbox row (the `send_mail` job's work). Already-sent rows are not sent again,
 /// so a job that ran twice after a lost lease does not mail twice.
-pub async fn deliver(db: &Db, transport: &Transport, from: &Mailbox, payload: &str) -> std::result::Result<(), String> {
+pub async fn deliver(
+    db: &Db,
+    transport: &Transport,
+    from: &Mailbox,
+    payload: &str,
+) -> std::result::Result<(), String> {
     let SendMailPayload { outbox_id } =
         serde_json::from_str(payload).map_err(|e| format!("bad send_mail payload: {e}"))?;
     let row: Option<(String, String, String, String)> = sqlx::query_as(
@@ -139,14 +138,19 @@ pub async fn deliver(db: &Db, transport: &Transport, from: &Mailbox, payload: &s
         return Ok(());
     }
     let result = async {
-        let to: Mailbox = to.parse().map_err(|e| format!("bad recipient {to:?}: {e}"))?;
-        let body = Body::new_with_encoding(body_text.clone(), ContentTransferEncoding::EightBit)
-            .unwrap_or_else(|text| Body::new(text));
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| format!("bad recipient {to:?}: {e}"))?;
+        let body = plain_body(&body_text);
         let message = Message::builder()
             .from(from.clone())
             .to(to)
             .subject(subject)
-            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body))
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(body),
+            )
             .map_err(|e| format!("cannot build message: {e}"))?;
         transport.send(message).await
     }
@@ -171,8 +175,33 @@ pub async fn deliver(db: &Db, transport: &Transport, from: &Mailbox, payload: &s
     result
 }
 
+/// The text as it is written, with CRLF line ends and no transfer encoding, so that a link stays
+/// whole on its line (a mail line may have 998 characters). lettre itself only leaves lines shorter
+/// than 76 characters unencoded: longer ones (every invitation) became quoted-printable, which
+/// wraps links. Text that cannot go unencoded (longer lines, NUL, a lone CR) gets lettre's choice.
+fn plain_body(text: &str) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let fits = crlf
+        .split("\r\n")
+        .all(|line| line.len() <= 998 && !line.contains(['\r', '\0']));
+    if !fits {
+        return Body::new(text.to_owned());
+    }
+    let encoding = if crlf.is_ascii() {
+        ContentTransferEncoding::SevenBit
+    } else {
+        ContentTransferEncoding::EightBit
+    };
+    Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
+}
+
 /// The firm's outbox, newest first, a page at a time (`before` is the last `outbox_id` seen).
-pub async fn list_outbox(db: &Db, firm_id: i64, before: Option<i64>, limit: i64) -> Result<Vec<OutboxMessage>> {
+pub async fn list_outbox(
+    db: &Db,
+    firm_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<OutboxMessage>> {
     let rows: Vec<(i64, String, String, String, String, Option<String>, Option<i64>, Option<String>, i64)> =
         sqlx::query_as(
             r#"select outbox_id, to_address, subject, body_text, status, transport, sent_at, last_error, created_at
@@ -186,7 +215,17 @@ pub async fn list_outbox(db: &Db, firm_id: i64, before: Option<i64>, limit: i64)
     Ok(rows
         .into_iter()
         .map(
-            |(outbox_id, to_address, subject, body_text, status, transport, sent_at, last_error, created_at)| {
+            |(
+                outbox_id,
+                to_address,
+                subject,
+                body_text,
+                status,
+                transport,
+                sent_at,
+                last_error,
+                created_at,
+            )| {
                 OutboxMessage {
                     outbox_id,
                     to_address,

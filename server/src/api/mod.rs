@@ -1,0 +1,64 @@
+//! The REST API, `/api/v1`: bearer tokens, JSON in snake_case, `{"data", "meta"}` lists, and
+//! one error body `{"error": {"code", "message", "field", "request_id"}}`.
+mod engagements;
+mod error;
+mod extract;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+use app::state::AppState;
+pub use error::{request_id_of, ApiError};
+pub use extract::{ApiJson, Caller};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Plumbline API", version = "1", description = "Backend-architecture audits: engagements, and later questionnaires, probes, findings and reports."),
+    paths(
+        engagements::list_engagements,
+        engagements::create_engagement,
+        engagements::get_engagement,
+        engagements::update_engagement,
+        engagements::archive_engagement,
+    ),
+    components(schemas(
+        audit::engagements::Engagement,
+        audit::engagements::EngagementSummary,
+        audit::engagements::EngagementInput,
+        audit::engagements::Founder,
+        audit::engagements::Stage,
+        audit::engagements::Status,
+        engagements::EngagementList,
+        engagements::EngagementBody,
+        engagements::PageMeta,
+        error::ErrorBody,
+        error::ErrorDetail,
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_document))
+        .merge(engagements::router())
+}

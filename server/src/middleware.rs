@@ -1,0 +1,156 @@
+//! Layers every request passes: latency per route, the same-origin check on state-changing
+//! requests, the log-in guard for pages, and security headers.
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::api::ApiError;
+use app::state::{AppState, SESSION_USER};
+use audit::telemetry::RouteMetrics;
+
+/// Records each response's latency under its route template (`/engagements/{id}`), so figures
+/// group by endpoint rather than by id. Unmatched paths share one bucket.
+pub async fn record_latency(
+    State(metrics): State<Arc<RouteMetrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| {
+            let path = request.uri().path();
+            if path.starts_with("/pkg/") {
+                "/pkg/*".to_owned()
+            } else {
+                "(unmatched)".to_owned()
+            }
+        });
+    let route = format!("{} {route}", request.method());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics.record(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Refuses state-changing requests that a browser sent from another site (CSRF). A browser sends
+/// `Origin` on every such request; its host must be ours. Requests with a bearer token and no
+/// cookie are API calls and carry no ambient authority, so they pass.
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    if is_bearer_without_cookie(headers) || is_same_origin(headers) {
+        return next.run(request).await;
+    }
+    tracing::warn!(origin = ?headers.get(header::ORIGIN), "cross-site request refused");
+    let request_id = crate::api::request_id_of(headers);
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "cross_site_request",
+        "This request came from another site and was refused.",
+    )
+    .with_request_id(request_id)
+    .into_response()
+}
+
+fn is_bearer_without_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "))
+        && headers.get(header::COOKIE).is_none()
+}
+
+fn is_same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => {
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest.trim_end_matches('/'));
+            origin_host.is_some() && origin_host == host
+        }
+        // No Origin: not a modern browser's cross-site form post. Sec-Fetch-Site, when sent,
+        // must not say cross-site.
+        None => !matches!(
+            headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+            Some("cross-site") | Some("same-site")
+        ),
+    }
+}
+
+/// Pages behind log-in send anonymous visitors to the log-in page (with the way back), before
+/// anything renders. Server functions check for themselves as well.
+pub async fn require_login_for_pages(session: Session, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let protected = ["/engagements", "/firm", "/account"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    if protected && request.method() == Method::GET {
+        let logged_in = matches!(session.get::<i64>(SESSION_USER).await, Ok(Some(_)));
+        if !logged_in {
+            let next_path = request
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str().to_owned())
+                .unwrap_or_else(|| path.to_owned());
+            let target = format!("/login?next={}", percent_encode(&next_path));
+            return Redirect::to(&target).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Content-Security-Policy for Leptos pages. Hydration needs an inline module script and wasm
+/// compilation; nothing loads from other origins. See docs/adr/0004-security-headers.md.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+     base-uri 'self'; form-action 'self'; object-src 'none'";
+
+/// Answers 404 for unknown `/api/` paths with the API's JSON error rather than an HTML page.
+pub async fn api_not_found(headers: HeaderMap) -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is no such API route.",
+    )
+    .with_request_id(crate::api::request_id_of(&headers))
+    .into_response()
+}
+
+/// The same body for any request whose body was over the limit.
+pub fn body_too_large() -> Response<Body> {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "The request body is too large.",
+    )
+    .into_response()
+}
+
+pub fn state_metrics(state: &AppState) -> Arc<RouteMetrics> {
+    state.metrics.clone()
+}

@@ -1,0 +1,377 @@
+//! Settings: defaults, then `plumbline.toml` if present, then `PLUMBLINE_*` and `DATABASE_URL`
+//! from the environment. A bad value stops start-up with one line naming the setting.
+//! Secrets (the database password, SMTP password) never appear in `Debug` output or logs.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    /// Where people reach Plumbline; links in e-mails start with it.
+    pub base_url: String,
+    pub data_dir: PathBuf,
+    /// Built site: `pkg/` (wasm, js, css) and public assets.
+    pub site_root: PathBuf,
+    pub log_format: LogFormat,
+    pub smtp_url: Option<String>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub mail_from: String,
+    /// Run the job worker inside `serve` (true) or only in `plumbline worker` processes.
+    pub run_worker: bool,
+    pub login_max_attempts: u32,
+    pub login_window_secs: u64,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// One bad setting: which one and what is wrong, said in one line.
+#[derive(Debug, thiserror::Error)]
+#[error("bad setting {setting}: {problem}")]
+pub struct SettingsError {
+    pub setting: String,
+    pub problem: String,
+}
+
+fn bad(setting: &str, problem: impl Into<String>) -> SettingsError {
+    SettingsError {
+        setting: setting.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// What `plumbline.toml` may hold; every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    addr: Option<String>,
+    database_url: Option<String>,
+    base_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    site_root: Option<PathBuf>,
+    log_format: Option<String>,
+    smtp_url: Option<String>,
+    smtp_username: Option<String>,
+    smtp_password: Option<String>,
+    mail_from: Option<String>,
+    run_worker: Option<bool>,
+    login_max_attempts: Option<u32>,
+    login_window_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    body_limit_bytes: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: "sqlite://data/plumbline.db".to_owned(),
+            base_url: String::new(),
+            data_dir: PathBuf::from("data"),
+            site_root: PathBuf::from("target/site"),
+            log_format: LogFormat::Text,
+            smtp_url: None,
+            smtp_username: None,
+            smtp_password: None,
+            mail_from: "Plumbline <plumbline@localhost>".to_owned(),
+            run_worker: true,
+            login_max_attempts: 10,
+            login_window_secs: 15 * 60,
+            request_timeout_secs: 30,
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads `plumbline.toml` (or the file `PLUMBLINE_CONFIG` names) and the process environment.
+    pub fn load() -> Result<Settings, SettingsError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let file =
+            std::env::var("PLUMBLINE_CONFIG").unwrap_or_else(|_| "plumbline.toml".to_owned());
+        Settings::from_sources(Path::new(&file), &env)
+    }
+
+    pub fn from_sources(file: &Path, env: &[(String, String)]) -> Result<Settings, SettingsError> {
+        let mut s = Settings::default();
+        if file.exists() {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| bad(&file.display().to_string(), format!("cannot read: {e}")))?;
+            let f: FileSettings = toml::from_str(&text)
+                .map_err(|e| bad(&file.display().to_string(), e.message().to_owned()))?;
+            s.apply_file(f)?;
+        }
+        for (key, value) in env {
+            s.apply_env(key, value)?;
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    fn apply_file(&mut self, f: FileSettings) -> Result<(), SettingsError> {
+        if let Some(v) = f.addr {
+            self.addr = parse_addr("addr", &v)?;
+        }
+        if let Some(v) = f.database_url {
+            self.database_url = v;
+        }
+        if let Some(v) = f.base_url {
+            self.base_url = v;
+        }
+        if let Some(v) = f.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = f.site_root {
+            self.site_root = v;
+        }
+        if let Some(v) = f.log_format {
+            self.log_format = parse_log_format("log_format", &v)?;
+        }
+        self.smtp_url = f.smtp_url.or(self.smtp_url.take());
+        self.smtp_username = f.smtp_username.or(self.smtp_username.take());
+        self.smtp_password = f.smtp_password.or(self.smtp_password.take());
+        if let Some(v) = f.mail_from {
+            self.mail_from = v;
+        }
+        if let Some(v) = f.run_worker {
+            self.run_worker = v;
+        }
+        if let Some(v) = f.login_max_attempts {
+            self.login_max_attempts = v;
+        }
+        if let Some(v) = f.login_window_secs {
+            self.login_window_secs = v;
+        }
+        if let Some(v) = f.request_timeout_secs {
+            self.request_timeout_secs = v;
+        }
+        if let Some(v) = f.body_limit_bytes {
+            self.body_limit_bytes = v;
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
+        match key {
+            "DATABASE_URL" => self.database_url = value.to_owned(),
+            "PLUMBLINE_ADDR" => self.addr = parse_addr(key, value)?,
+            "PLUMBLINE_BASE_URL" => self.base_url = value.to_owned(),
+            "PLUMBLINE_DATA_DIR" => self.data_dir = PathBuf::from(value),
+            "PLUMBLINE_SITE_ROOT" => self.site_root = PathBuf::from(value),
+            "PLUMBLINE_LOG_FORMAT" => self.log_format = parse_log_format(key, value)?,
+            "PLUMBLINE_SMTP_URL" => {
+                self.smtp_url = Some(value.to_owned()).filter(|v| !v.is_empty())
+            }
+            "PLUMBLINE_SMTP_USERNAME" => self.smtp_username = Some(value.to_owned()),
+            "PLUMBLINE_SMTP_PASSWORD" => self.smtp_password = Some(value.to_owned()),
+            "PLUMBLINE_MAIL_FROM" => self.mail_from = value.to_owned(),
+            "PLUMBLINE_RUN_WORKER" => self.run_worker = parse_bool(key, value)?,
+            "PLUMBLINE_LOGIN_MAX_ATTEMPTS" => self.login_max_attempts = parse_number(key, value)?,
+            "PLUMBLINE_LOGIN_WINDOW_SECS" => self.login_window_secs = parse_number(key, value)?,
+            "PLUMBLINE_REQUEST_TIMEOUT_SECS" => {
+                self.request_timeout_secs = parse_number(key, value)?
+            }
+            "PLUMBLINE_BODY_LIMIT_BYTES" => self.body_limit_bytes = parse_number(key, value)?,
+            "PLUMBLINE_CONFIG" => {}
+            other if other.starts_with("PLUMBLINE_") => {
+                return Err(bad(
+                    other,
+                    "is not a Plumbline setting (see README, Settings)",
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Cross-field rules, and the base URL defaulting to the listening address.
+    fn check(&mut self) -> Result<(), SettingsError> {
+        if audit::db::Backend::from_url(&self.database_url).is_none() {
+            return Err(bad(
+                "DATABASE_URL",
+                "must start with sqlite: or postgres:// (for example sqlite://data/plumbline.db)",
+            ));
+        }
+        if self.base_url.is_empty() {
+            self.base_url = format!("http://{}", self.addr);
+        }
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(bad(
+                "PLUMBLINE_BASE_URL",
+                "must start with http:// or https://",
+            ));
+        }
+        self.base_url = self.base_url.trim_end_matches('/').to_owned();
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(bad(
+                "PLUMBLINE_MAIL_FROM",
+                "must be an address like Plumbline <audits@example.com>",
+            ));
+        }
+        if self.login_max_attempts == 0 {
+            return Err(bad("PLUMBLINE_LOGIN_MAX_ATTEMPTS", "must be at least 1"));
+        }
+        if self.body_limit_bytes < 1024 {
+            return Err(bad("PLUMBLINE_BODY_LIMIT_BYTES", "must be at least 1024"));
+        }
+        Ok(())
+    }
+
+    /// Cookies get `Secure` when people reach Plumbline over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    pub fn mail_folder(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+fn parse_addr(setting: &str, value: &str) -> Result<SocketAddr, SettingsError> {
+    value.parse().map_err(|_| {
+        bad(
+            setting,
+            format!("{value:?} is not HOST:PORT like 127.0.0.1:3000"),
+        )
+    })
+}
+
+fn parse_log_format(setting: &str, value: &str) -> Result<LogFormat, SettingsError> {
+    match value {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(bad(setting, format!("{value:?} is neither text nor json"))),
+    }
+}
+
+fn parse_bool(setting: &str, value: &str) -> Result<bool, SettingsError> {
+    match value {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(bad(setting, format!("{value:?} is neither true nor false"))),
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(setting: &str, value: &str) -> Result<T, SettingsError> {
+    value
+        .parse()
+        .map_err(|_| bad(setting, format!("{value:?} is not a whole number")))
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let Some(at) = rest.find('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("addr", &self.addr)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("base_url", &self.base_url)
+            .field("data_dir", &self.data_dir)
+            .field("site_root", &self.site_root)
+            .field("log_format", &self.log_format)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .field("mail_from", &self.mail_from)
+            .field("run_worker", &self.run_worker)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_port_3000() {
+        let s = Settings::from_sources(Path::new("/nonexistent.toml"), &[]).expect("defaults");
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.database_url, "sqlite://data/plumbline.db");
+        assert_eq!(s.base_url, "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = std::env::temp_dir().join(format!("plumbline-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        let file = dir.join("plumbline.toml");
+        std::fs::write(
+            &file,
+            "addr = \"127.0.0.1:4000\"\nmail_from = \"A <a@b.co>\"\n",
+        )
+        .expect("write");
+        let s = Settings::from_sources(&file, &env(&[("PLUMBLINE_ADDR", "127.0.0.1:5000")]))
+            .expect("ok");
+        assert_eq!(s.addr.port(), 5000);
+        assert_eq!(s.mail_from, "A <a@b.co>");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_bad_setting_is_named_in_one_line() {
+        let e = Settings::from_sources(Path::new("/none"), &env(&[("PLUMBLINE_ADDR", "nowhere")]))
+            .expect_err("bad addr");
+        assert_eq!(
+            e.to_string(),
+            "bad setting PLUMBLINE_ADDR: \"nowhere\" is not HOST:PORT like 127.0.0.1:3000"
+        );
+        let e = Settings::from_sources(Path::new("/none"), &env(&[("DATABASE_URL", "mysql://x")]))
+            .expect_err("scheme");
+        assert!(e.to_string().starts_with("bad setting DATABASE_URL"));
+        let e = Settings::from_sources(Path::new("/none"), &env(&[("PLUMBLINE_NOPE", "1")]))
+            .expect_err("unknown");
+        assert!(e.to_string().contains("PLUMBLINE_NOPE"));
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let s = Settings::from_sources(
+            Path::new("/none"),
+            &env(&[
+                ("DATABASE_URL", "postgres://app:hunter2@db/plumbline"),
+                ("PLUMBLINE_SMTP_PASSWORD", "smtp-secret"),
+            ]),
+        )
+        .expect("ok");
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("smtp-secret"),
+            "{shown}"
+        );
+        assert!(shown.contains("postgres://app:***@db/plumbline"));
+    }
+}
