@@ -164,7 +164,7 @@ pub fn optional_date(field: &str, raw: &str) -> Result<Option<String>, FieldErro
     let year: u32 = parts[0].parse().map_err(|_| bad())?;
     let month: u32 = parts[1].parse().map_err(|_| bad())?;
     let day: u32 = parts[2].parse().map_err(|_| bad())?;
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days_in_month = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

@@ -123,6 +123,9 @@ fn like_pattern(search: &str) -> String {
     pattern
 }
 
+/// engagement_id, client_name, system_name, stage, status, due_date, updated_at
+type SummaryRow = (i64, String, String, String, String, Option<String>, i64);
+
 /// A page of the firm's engagements, newest first, with keyset pagination on `engagement_id`.
 #[tracing::instrument(skip(db))]
 pub async fn list(db: &Db, firm_id: i64, query: &EngagementQuery) -> Result<EngagementPage> {
@@ -135,7 +138,7 @@ pub async fn list(db: &Db, firm_id: i64, query: &EngagementQuery) -> Result<Enga
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    let rows: Vec<(i64, String, String, String, String, Option<String>, i64)> = sqlx::query_as(
+    let rows: Vec<SummaryRow> = sqlx::query_as(
         r#"select engagement_id, client_name, system_name, stage, status, due_date, updated_at
            from engagements
            where firm_id = $1
