@@ -78,8 +78,12 @@ impl Application {
             source,
         })?;
         let mut settings = settings;
-        // With port 0 (tests) the base URL follows the port the system gave.
-        if settings.addr.port() == 0 && settings.base_url == format!("http://{}", settings.addr) {
+        // With port 0 (tests) the base URL follows the port the system gave; settings built in
+        // code (`Settings::default()`, never checked) have none, so links would lack a host.
+        if settings.base_url.is_empty()
+            || (settings.addr.port() == 0
+                && settings.base_url == format!("http://{}", settings.addr))
+        {
             settings.base_url = format!("http://{local}");
         }
         let leptos_options = LeptosOptions::builder()

@@ -114,8 +114,8 @@ fn engagement_table(page: EngagementPage, asked: EngagementQuery) -> impl IntoVi
                 .into_any()
         } else {
             view! {
-                <p>"No engagements yet. Open one for your first client: "
-                    <a href="/engagements/new">"New engagement"</a></p>
+                <p>"No engagements yet. Open one for your first client with “New engagement” above; "
+                    "then invite its founders to the questionnaire."</p>
             }
             .into_any()
         };
