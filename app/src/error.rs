@@ -54,7 +54,7 @@ impl FromServerFnError for UiError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let (code, message) = match value {
+        let (code, message) = match &value {
             ServerFnErrorErr::Request(_) => (
                 "network",
                 "Plumbline could not be reached. Check your connection and try again.",
@@ -68,6 +68,13 @@ impl FromServerFnError for UiError {
                 "Something went wrong on our side. Try again in a moment.",
             ),
         };
+        // On the server this runs inside the request (arguments that did not parse): answer
+        // 400 for those rather than server_fn's default 500.
+        #[cfg(feature = "ssr")]
+        if code == "bad_request" {
+            tracing::info!(error = %value, "server function arguments refused");
+            crate::state::set_status(http::StatusCode::BAD_REQUEST);
+        }
         UiError::new(code, message)
     }
 }

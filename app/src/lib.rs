@@ -55,6 +55,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Nav/>
             <main id="main">
+                // Pages whose status depends on their data (404 for another firm's engagement, 403
+                // for a consultant on the owner's pages) render fully before the status is sent.
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=pages::Home/>
                     <Route path=path!("/signup") view=auth::SignUpPage/>
@@ -64,10 +66,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/engagements/new") view=engagements::NewEngagementPage/>
                     <Route path=path!("/engagements/:id") view=engagements::EngagementPage ssr=SsrMode::Async/>
                     <Route path=path!("/engagements/:id/edit") view=engagements::EditEngagementPage ssr=SsrMode::Async/>
-                    <Route path=path!("/firm") view=firm::FirmPage/>
-                    <Route path=path!("/firm/outbox") view=firm::OutboxPage/>
-                    <Route path=path!("/firm/jobs") view=firm::JobsPage/>
-                    <Route path=path!("/firm/metrics") view=firm::MetricsPage/>
+                    <Route path=path!("/firm") view=firm::FirmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/firm/outbox") view=firm::OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/firm/jobs") view=firm::JobsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/firm/metrics") view=firm::MetricsPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/tokens") view=account::TokensPage/>
                 </Routes>
             </main>

@@ -16,8 +16,8 @@ use common::{owner, with_db};
 
 fn fields(client_name: &str, system_name: &str) -> EngagementFields {
     EngagementInput {
-        client_name: client_name.to_owned(),
-        system_name: system_name.to_owned(),
+        client_name: Some(client_name.to_owned()),
+        system_name: Some(system_name.to_owned()),
         ..Default::default()
     }
     .parse()

@@ -98,7 +98,7 @@ pub async fn require_login_for_pages(session: Session, request: Request, next: N
     let protected = ["/engagements", "/firm", "/account"]
         .iter()
         .any(|p| path == *p || path.starts_with(&format!("{p}/")));
-    if protected && request.method() == Method::GET {
+    if protected && matches!(*request.method(), Method::GET | Method::HEAD) {
         let logged_in = matches!(session.get::<i64>(SESSION_USER).await, Ok(Some(_)));
         if !logged_in {
             let next_path = request
@@ -142,13 +142,30 @@ pub async fn api_not_found(headers: HeaderMap) -> Response {
 }
 
 /// The same body for any request whose body was over the limit.
-pub fn body_too_large() -> Response<Body> {
+pub fn body_too_large(request_id: Option<String>) -> Response<Body> {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
         "The request body is too large.",
     )
+    .with_request_id(request_id)
     .into_response()
+}
+
+/// The body-limit layer refuses a too-large `Content-Length` with plain text; this answers with
+/// the API's error body instead, like every other refusal.
+pub async fn payload_too_large_as_json(request: Request, next: Next) -> Response {
+    let request_id = crate::api::request_id_of(request.headers());
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return body_too_large(request_id);
+    }
+    response
 }
 
 pub fn state_metrics(state: &AppState) -> Arc<RouteMetrics> {

@@ -246,6 +246,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 ))
                 .layer(session_layer)
                 .layer(middleware::from_fn(mw::same_origin))
+                .layer(middleware::from_fn(mw::payload_too_large_as_json))
                 // Innermost: it changes the body type that the layers above would see.
                 .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes)),
         )

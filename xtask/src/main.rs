@@ -367,6 +367,7 @@ fn browser_test(ws: &Workspace) -> Result<Counts> {
             format!("sqlite://{}", scratch.join("e2e.db").display()),
         )
         .env("PLUMBLINE_SITE_ROOT", &ws.site)
+        .env("PLUMBLINE_DATA_DIR", scratch.join("data"))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);

@@ -63,16 +63,21 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|_| "unknown".to_owned());
     let email_key = format!("email:{}", email.trim().to_lowercase());
-    if let Err(retry_after_secs) = state
-        .login_limiter
-        .check(&[format!("ip:{ip}"), email_key.clone()])
-    {
+    let keys = [format!("ip:{ip}"), email_key.clone()];
+    if let Err(retry_after_secs) = state.login_limiter.check(&keys) {
         tracing::warn!(%ip, "log-in rate limited");
         return Err(fail(audit::Error::RateLimited { retry_after_secs }));
     }
-    let member = audit::accounts::authenticate(&state.db, &email, &password)
-        .await
-        .map_err(fail)?;
+    let member = match audit::accounts::authenticate(&state.db, &email, &password).await {
+        Ok(member) => member,
+        Err(e) => {
+            // Only failures count towards the limit.
+            if matches!(e, audit::Error::Unauthenticated(_)) {
+                state.login_limiter.record_failure(&keys);
+            }
+            return Err(fail(e));
+        }
+    };
     state.login_limiter.forget(&email_key);
     start_session(&member).await?;
     leptos_axum::redirect(&safe_next(next.as_deref().unwrap_or("/engagements")));

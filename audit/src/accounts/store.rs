@@ -333,11 +333,17 @@ pub async fn member_by_api_token(db: &Db, secret: &str) -> Result<Option<Member>
     let Some((api_token_id, user_id)) = found else {
         return Ok(None);
     };
-    sqlx::query("update api_tokens set last_used_at = $1 where api_token_id = $2")
-        .bind(now_ms())
-        .bind(api_token_id)
-        .execute(db.pool())
-        .await?;
+    // At most one write a minute per token, so API reads do not queue behind writes.
+    let now = now_ms();
+    sqlx::query(
+        "update api_tokens set last_used_at = $1 where api_token_id = $2 \
+         and (last_used_at is null or last_used_at < $3)",
+    )
+    .bind(now)
+    .bind(api_token_id)
+    .bind(now - crate::clock::MINUTE_MS)
+    .execute(db.pool())
+    .await?;
     member_by_id(db, user_id).await
 }
 

@@ -212,8 +212,8 @@ impl EngagementForm {
                 .ok(),
         };
         let input = EngagementInput {
-            client_name: self.client_name.clone(),
-            system_name: self.system_name.clone(),
+            client_name: Some(self.client_name.clone()),
+            system_name: Some(self.system_name.clone()),
             description: Some(self.description.clone()),
             founders: Some(founders.unwrap_or_default()),
             team_size,
@@ -267,9 +267,9 @@ pub fn parse_founder_lines(text: &str) -> Result<Vec<Founder>, FieldError> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngagementInput {
     #[serde(default)]
-    pub client_name: String,
+    pub client_name: Option<String>,
     #[serde(default)]
-    pub system_name: String,
+    pub system_name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
@@ -309,13 +309,13 @@ impl EngagementInput {
         let client_name = keep(required_text(
             "client_name",
             "client name",
-            &self.client_name,
+            self.client_name.as_deref().unwrap_or(""),
             120,
         ));
         let system_name = keep(required_text(
             "system_name",
             "system name",
-            &self.system_name,
+            self.system_name.as_deref().unwrap_or(""),
             120,
         ));
         let description = keep(optional_text(

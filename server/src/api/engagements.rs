@@ -163,16 +163,8 @@ pub async fn update_engagement(
         .await
         .map_err(|e| ApiError::from_domain(e, caller.request_id.clone()))?;
     let merged = EngagementInput {
-        client_name: if input.client_name.is_empty() {
-            current.client_name
-        } else {
-            input.client_name
-        },
-        system_name: if input.system_name.is_empty() {
-            current.system_name
-        } else {
-            input.system_name
-        },
+        client_name: input.client_name.or(Some(current.client_name)),
+        system_name: input.system_name.or(Some(current.system_name)),
         description: input.description.or(Some(current.description)),
         founders: input.founders.or(Some(current.founders)),
         team_size: input.team_size.or(current.team_size),

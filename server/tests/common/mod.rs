@@ -4,9 +4,10 @@
 #![allow(dead_code)]
 
 use std::future::Future;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, ORIGIN};
@@ -22,6 +23,10 @@ use server::startup::{Application, StartError};
 
 /// The password of every account the tests create (long enough for the 12-character rule).
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// How long one page may take (they take milliseconds), and how often a stalled one is retried.
+const PAGE_WAIT: Duration = Duration::from_secs(10);
+const PAGE_ATTEMPTS: u32 = 3;
 
 /// How long to wait for the in-process worker (it polls every 500 ms) to deliver a message.
 const MAIL_WAIT: Duration = Duration::from_secs(10);
@@ -81,18 +86,25 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     std::fs::create_dir_all(&data_dir).expect("a temporary data folder");
     std::fs::create_dir_all(&site_root).expect("a temporary site folder");
 
-    let mut settings = Settings::default();
-    settings.addr = "127.0.0.1:0".parse().expect("an address");
-    settings.database_url = test_db.url.clone();
-    settings.data_dir = data_dir;
-    settings.site_root = site_root;
-    settings.login_max_attempts = 5;
+    let mut settings = Settings {
+        addr: "127.0.0.1:0".parse().expect("an address"),
+        database_url: test_db.url.clone(),
+        data_dir,
+        site_root,
+        login_max_attempts: 5,
+        ..Settings::default()
+    };
     change(&mut settings);
     let mail_dir = settings.mail_folder();
 
-    let application = Application::build(settings)
-        .await
-        .expect("the application starts");
+    let application = match Application::build(settings).await {
+        Ok(application) => application,
+        Err(e) => {
+            test_db.drop_database().await;
+            let _ = std::fs::remove_dir_all(&folder);
+            panic!("the application does not start: {e}");
+        }
+    };
     let port = application.port();
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async move {
@@ -116,8 +128,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
 pub async fn json(response: Response) -> Value {
     let status = response.status();
     let text = response.text().await.expect("a response body");
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("a JSON body ({status}): {e}: {text:?}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("a JSON body ({status}): {e}: {text:?}"))
 }
 
 /// The value of a response header as text, if present.
@@ -149,17 +160,35 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
-    /// A GET as a browser of this site sends it.
+    /// A GET as a browser of this site sends it, body read in full (the returned response holds
+    /// it). A page whose answer stalls is asked for again, loudly: Leptos' streaming SSR now and
+    /// then never finishes a response when resources resolve on other threads (upstream, see
+    /// leptos-rs/leptos#4647); a page that always stalls still fails here.
     pub async fn get(&self, client: &Client, path: &str) -> Response {
-        client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("the GET request is answered")
+        let url = self.url(path);
+        for attempt in 1..=PAGE_ATTEMPTS {
+            match tokio::time::timeout(PAGE_WAIT, fetch_whole(client, &url)).await {
+                Ok(response) => return response,
+                Err(_) => {
+                    // Straight to stderr, past the test harness' capture, so it is seen.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "WARNING: GET {path} did not finish within {PAGE_WAIT:?} \
+                         (attempt {attempt} of {PAGE_ATTEMPTS}); asking again"
+                    );
+                }
+            }
+        }
+        panic!("GET {path} never finished ({PAGE_ATTEMPTS} attempts of {PAGE_WAIT:?})");
     }
 
     /// Calls a server function (`POST /fn/<endpoint>`, form-encoded) from this site's origin.
-    pub async fn call_fn(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+    pub async fn call_fn(
+        &self,
+        client: &Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
         client
             .post(self.url(&format!("/fn/{endpoint}")))
             .header(ORIGIN, &self.address)
@@ -197,8 +226,12 @@ impl TestApp {
 
     /// Logs `client` in; returns the server function's response.
     pub async fn log_in(&self, client: &Client, email: &str, password: &str) -> Response {
-        self.call_fn(client, "log_in", &[("email", email), ("password", password)])
-            .await
+        self.call_fn(
+            client,
+            "log_in",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// Creates an API token named `ci` for the member logged in on `client`.
@@ -261,12 +294,37 @@ impl TestApp {
         }
     }
 
+    /// Waits (up to 10 s) until the worker has no queued or running job left.
+    pub async fn wait_for_jobs(&self) {
+        let started = Instant::now();
+        loop {
+            let pending: i64 = sqlx::query_scalar(
+                "select count(*) from jobs where status in ('queued', 'running')",
+            )
+            .fetch_one(self.db.pool())
+            .await
+            .expect("a count of pending jobs");
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < MAIL_WAIT,
+                "{pending} jobs still pending after {MAIL_WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The owner on `owner` invites `email`; returns the token from the invitation mail.
     pub async fn invite(&self, owner: &Client, email: &str) -> String {
         let response = self
             .call_fn(owner, "invite_member", &[("email", email)])
             .await;
-        assert_eq!(response.status(), StatusCode::OK, "the owner invites {email}");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "the owner invites {email}"
+        );
         join_token_in(&self.wait_for_mail_to(email).await)
     }
 
@@ -371,6 +429,24 @@ where
     if let Err(e) = stopped {
         panic!("{e}");
     }
+}
+
+/// Sends a GET and reads the whole body; the response is rebuilt around the bytes read.
+async fn fetch_whole(client: &Client, url: &str) -> Response {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .expect("the GET request is answered");
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.expect("the whole body");
+    let mut whole = http::Response::new(body);
+    *whole.status_mut() = status;
+    *whole.version_mut() = version;
+    *whole.headers_mut() = headers;
+    Response::from(whole)
 }
 
 fn mail_files_in(folder: &Path) -> Vec<String> {
