@@ -146,9 +146,11 @@ mod tests {
     #[test]
     fn formats_unix_milliseconds_in_utc() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
+        // Checked against `date -u -d @1795000000` and `date -u -d @951782400`.
         assert_eq!(
             super::format_time(1_795_000_000_000),
-            "2026-11-18 08:26 UTC"
+            "2026-11-18 11:06 UTC"
         );
+        assert_eq!(super::format_time(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 }
