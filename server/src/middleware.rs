@@ -171,3 +171,72 @@ pub async fn payload_too_large_as_json(request: Request, next: Next) -> Response
 pub fn state_metrics(state: &AppState) -> Arc<RouteMetrics> {
     state.metrics.clone()
 }
+
+/// Ends a streamed HTML page that stops sending for `PAGE_STALL` with an error, so the connection
+/// is closed instead of held open forever. Leptos very rarely stalls an SSR stream
+/// (leptos-rs/leptos#4647); the timeout layer only bounds the time to the headers.
+/// See docs/adr/0006-bound-stalled-page-streams.md.
+pub async fn bound_page_stream(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    Response::from_parts(parts, bound_stream(body, PAGE_STALL))
+}
+
+/// `body`, ended with an error when it sends nothing for `stall`.
+fn bound_stream(body: Body, stall: std::time::Duration) -> Body {
+    use futures_util::StreamExt;
+
+    let chunks =
+        futures_util::stream::unfold(Some(body.into_data_stream()), move |state| async move {
+            let mut stream = state?;
+            match tokio::time::timeout(stall, stream.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(stream))),
+                Ok(None) => None,
+                Err(_) => {
+                    tracing::error!(
+                        stall_ms = stall.as_millis() as u64,
+                        "page stream stalled; closing it"
+                    );
+                    Some((Err(axum::Error::new("page stream stalled")), None))
+                }
+            }
+        });
+    Body::from_stream(chunks)
+}
+
+/// How long a page may go without sending anything before it is cut off.
+pub const PAGE_STALL: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_stalled_body_ends_with_an_error_and_a_finished_one_is_untouched() {
+        let finished = bound_stream(Body::from("<p>done</p>"), Duration::from_millis(50));
+        let bytes = axum::body::to_bytes(finished, 1024)
+            .await
+            .expect("whole body");
+        assert_eq!(&bytes[..], b"<p>done</p>");
+
+        let first = futures_util::stream::once(async { Ok::<_, std::io::Error>("<p>start") });
+        let never = futures_util::stream::pending();
+        let stalled = Body::from_stream(futures_util::StreamExt::chain(first, never));
+        let bounded = bound_stream(stalled, Duration::from_millis(50));
+        let result =
+            tokio::time::timeout(Duration::from_secs(5), axum::body::to_bytes(bounded, 1024)).await;
+        assert!(
+            matches!(result, Ok(Err(_))),
+            "the stalled body must end with an error"
+        );
+    }
+}

@@ -199,7 +199,8 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(middleware::from_fn(mw::require_login_for_pages));
+        .layer(middleware::from_fn(mw::require_login_for_pages))
+        .layer(middleware::from_fn(mw::bound_page_stream));
 
     Router::new()
         .route("/healthz", get(crate::health::healthz))
