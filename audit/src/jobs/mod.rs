@@ -41,10 +41,12 @@ impl JobStatus {
 
 /// A job as the worker and the Jobs page see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sqlx::FromRow))]
 pub struct Job {
     pub job_id: i64,
     pub kind: String,
     pub payload: String,
+    #[cfg_attr(feature = "server", sqlx(try_from = "String"))]
     pub status: JobStatus,
     pub attempts: i64,
     pub max_attempts: i64,
@@ -52,4 +54,10 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl From<String> for JobStatus {
+    fn from(value: String) -> Self {
+        JobStatus::from_db(&value)
+    }
 }

@@ -23,48 +23,8 @@ use crate::error::{Error, Result};
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
 
-type JobRow = (
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    i64,
-    i64,
-);
-
 const JOB_COLUMNS: &str =
     "job_id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at";
-
-fn job_from_row(row: JobRow) -> Job {
-    let (
-        job_id,
-        kind,
-        payload,
-        status,
-        attempts,
-        max_attempts,
-        run_at,
-        last_error,
-        created_at,
-        updated_at,
-    ) = row;
-    Job {
-        job_id,
-        kind,
-        payload,
-        status: JobStatus::from_db(&status),
-        attempts,
-        max_attempts,
-        run_at,
-        last_error,
-        created_at,
-        updated_at,
-    }
-}
 
 /// Puts a job on the queue, inside the caller's transaction so it exists only if the change does.
 pub async fn enqueue(
@@ -110,13 +70,13 @@ pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>
            )
            returning {JOB_COLUMNS}"#
     );
-    let row: Option<JobRow> = sqlx::query_as(&sql)
+    let job: Option<Job> = sqlx::query_as(&sql)
         .bind(worker)
         .bind(lease_until)
         .bind(now)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(job_from_row))
+    Ok(job)
 }
 
 /// Marks a claimed job done. Returns false when `worker` no longer holds the lease.
@@ -209,22 +169,22 @@ pub async fn list_troubled(
         "select {JOB_COLUMNS} from jobs where firm_id = $1 and status in ('failed', 'dead') \
          and job_id < $2 order by job_id desc limit $3"
     );
-    let rows: Vec<JobRow> = sqlx::query_as(&sql)
+    let jobs: Vec<Job> = sqlx::query_as(&sql)
         .bind(firm_id)
         .bind(before.unwrap_or(i64::MAX))
         .bind(limit.clamp(1, 200))
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.into_iter().map(job_from_row).collect())
+    Ok(jobs)
 }
 
 pub async fn get(db: &Db, job_id: i64) -> Result<Job> {
     let sql = format!("select {JOB_COLUMNS} from jobs where job_id = $1");
-    let row: Option<JobRow> = sqlx::query_as(&sql)
+    let job: Option<Job> = sqlx::query_as(&sql)
         .bind(job_id)
         .fetch_optional(db.pool())
         .await?;
-    row.map(job_from_row).ok_or(Error::NotFound)
+    job.ok_or(Error::NotFound)
 }
 
 /// Counts of jobs by status, for `/metrics` and the test harness ("no job left unprocessed").

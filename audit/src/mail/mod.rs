@@ -8,6 +8,7 @@ pub use outbox::*;
 
 /// An outbox row as the Outbox page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sqlx::FromRow))]
 pub struct OutboxMessage {
     pub outbox_id: i64,
     pub to_address: String,

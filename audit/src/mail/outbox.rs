@@ -195,19 +195,6 @@ fn plain_body(text: &str) -> Body {
     Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
 }
 
-/// outbox_id, to_address, subject, body_text, status, transport, sent_at, last_error, created_at
-type OutboxRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    i64,
-);
-
 /// The firm's outbox, newest first, a page at a time (`before` is the last `outbox_id` seen).
 pub async fn list_outbox(
     db: &Db,
@@ -215,7 +202,7 @@ pub async fn list_outbox(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<OutboxMessage>> {
-    let rows: Vec<OutboxRow> =
+    let messages: Vec<OutboxMessage> =
         sqlx::query_as(
             r#"select outbox_id, to_address, subject, body_text, status, transport, sent_at, last_error, created_at
                from outbox where firm_id = $1 and outbox_id < $2 order by outbox_id desc limit $3"#,
@@ -225,32 +212,5 @@ pub async fn list_outbox(
         .bind(limit.clamp(1, 200))
         .fetch_all(db.pool())
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                outbox_id,
-                to_address,
-                subject,
-                body_text,
-                status,
-                transport,
-                sent_at,
-                last_error,
-                created_at,
-            )| {
-                OutboxMessage {
-                    outbox_id,
-                    to_address,
-                    subject,
-                    body_text,
-                    status,
-                    transport,
-                    sent_at,
-                    last_error,
-                    created_at,
-                }
-            },
-        )
-        .collect())
+    Ok(messages)
 }
