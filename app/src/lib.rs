@@ -21,6 +21,8 @@ use crate::pages::{account, auth, engagements, firm, NotFound};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    state::set_page_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -183,3 +183,27 @@ pub fn fail(error: audit::Error) -> UiError {
 pub fn internal(error: impl std::fmt::Display) -> UiError {
     fail(audit::Error::Internal(error.to_string()))
 }
+
+/// The Content-Security-Policy of a page: scripts only from our origin or carrying this
+/// response's nonce (Leptos puts it on its hydration and streaming scripts), wasm compilation,
+/// nothing from other origins, no framing. See docs/adr/0004-security-headers-and-same-origin-check.md.
+pub fn page_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
+}
+
+/// Sets the page's policy with this response's nonce; called while the shell renders, before
+/// the headers are sent.
+pub fn set_page_security_policy() {
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+    else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&page_security_policy(&nonce)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}

@@ -124,9 +124,10 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// Content-Security-Policy for Leptos pages. Hydration needs an inline module script and wasm
-/// compilation; nothing loads from other origins. See docs/adr/0004-security-headers.md.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+/// Content-Security-Policy for every response that does not set its own: pages set a stricter
+/// one carrying their script nonce (`app::state::page_security_policy`); this one, for JSON,
+/// files and errors, allows no inline script at all.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'self'; form-action 'self'; object-src 'none'";
 

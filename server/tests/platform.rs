@@ -312,3 +312,39 @@ async fn the_worker_delivers_the_invitation_mail() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_allow_only_scripts_that_carry_their_nonce() {
+    with_app(|app| async move {
+        let anonymous = new_client();
+        let response = app.get(&anonymous, "/login").await;
+        let policy = header(response.headers(), "content-security-policy").expect("a policy");
+        let script_src = policy
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .expect("a script-src directive")
+            .to_owned();
+        assert!(!script_src.contains("unsafe-inline"), "{script_src}");
+        let nonce = script_src
+            .split_whitespace()
+            .find_map(|s| s.strip_prefix("'nonce-").and_then(|s| s.strip_suffix('\'')))
+            .expect("a nonce in script-src")
+            .to_owned();
+        let body = response.text().await.expect("a page");
+        let scripts: Vec<&str> = body.split("<script").skip(1).collect();
+        assert!(!scripts.is_empty(), "the page hydrates with a script");
+        for script in scripts {
+            let tag = script.split('>').next().unwrap_or_default();
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")),
+                "script without the nonce: <script{tag}>"
+            );
+        }
+        // Another page gets another nonce.
+        let again = app.get(&anonymous, "/login").await;
+        let other = header(again.headers(), "content-security-policy").expect("a policy");
+        assert_ne!(policy, other, "the nonce is fresh for every response");
+    })
+    .await;
+}
