@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::api::ApiError;
-use app::state::{AppState, SESSION_USER};
+use app::state::SESSION_USER;
 use audit::telemetry::RouteMetrics;
 
 /// Records each response's latency under its route template (`/engagements/{id}`), so figures
@@ -167,10 +167,6 @@ pub async fn payload_too_large_as_json(request: Request, next: Next) -> Response
         return body_too_large(request_id);
     }
     response
-}
-
-pub fn state_metrics(state: &AppState) -> Arc<RouteMetrics> {
-    state.metrics.clone()
 }
 
 /// Ends a streamed HTML page that stops sending for `PAGE_STALL` with an error, so the connection

@@ -19,4 +19,5 @@ pub struct RouteSummary {
     /// Share of responses with a 5xx status.
     pub error_rate: f64,
     pub client_errors: u64,
+    pub server_errors: u64,
 }
