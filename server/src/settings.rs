@@ -26,6 +26,8 @@ pub struct Settings {
     pub login_window_secs: u64,
     pub request_timeout_secs: u64,
     pub body_limit_bytes: usize,
+    /// `/metrics` answers scrapers on this machine without credentials; others need an owner.
+    pub metrics_open_to_loopback: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,7 @@ struct FileSettings {
     login_window_secs: Option<u64>,
     request_timeout_secs: Option<u64>,
     body_limit_bytes: Option<usize>,
+    metrics_open_to_loopback: Option<bool>,
 }
 
 impl Default for Settings {
@@ -88,6 +91,7 @@ impl Default for Settings {
             login_window_secs: 15 * 60,
             request_timeout_secs: 30,
             body_limit_bytes: 1024 * 1024,
+            metrics_open_to_loopback: true,
         }
     }
 }
@@ -157,6 +161,9 @@ impl Settings {
         if let Some(v) = f.body_limit_bytes {
             self.body_limit_bytes = v;
         }
+        if let Some(v) = f.metrics_open_to_loopback {
+            self.metrics_open_to_loopback = v;
+        }
         Ok(())
     }
 
@@ -181,6 +188,9 @@ impl Settings {
                 self.request_timeout_secs = parse_number(key, value)?
             }
             "PLUMBLINE_BODY_LIMIT_BYTES" => self.body_limit_bytes = parse_number(key, value)?,
+            "PLUMBLINE_METRICS_OPEN_TO_LOOPBACK" => {
+                self.metrics_open_to_loopback = parse_bool(key, value)?
+            }
             "PLUMBLINE_CONFIG" => {}
             other if other.starts_with("PLUMBLINE_") => {
                 return Err(bad(

@@ -205,7 +205,12 @@ fn router(state: AppState, settings: &Settings) -> Router {
     Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
-        .route("/metrics", get(crate::health::metrics))
+        .route(
+            "/metrics",
+            get(crate::health::metrics).layer(axum::Extension(crate::health::MetricsAccess {
+                open_to_loopback: settings.metrics_open_to_loopback,
+            })),
+        )
         .merge(crate::api::router())
         .route("/api/{*rest}", axum::routing::any(mw::api_not_found))
         .merge(pages_and_functions)

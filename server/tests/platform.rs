@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::ORIGIN;
 use reqwest::{Method, StatusCode};
 
-use common::{header, json, new_client, unique_email, with_app};
+use common::{header, json, new_client, unique_email, with_app, with_app_settings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_readiness_answer() {
@@ -346,5 +346,35 @@ async fn pages_allow_only_scripts_that_carry_their_nonce() {
         let other = header(again.headers(), "content-security-policy").expect("a policy");
         assert_ne!(policy, other, "the nonce is fresh for every response");
     })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_from_elsewhere_take_a_firm_owner() {
+    // With the loopback exemption off, every scraper is treated as remote.
+    with_app_settings(
+        |settings| settings.metrics_open_to_loopback = false,
+        |app| async move {
+            let anonymous = app.get(&new_client(), "/metrics").await;
+            assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(json(anonymous).await["error"]["code"], "unauthenticated");
+
+            let owner = app.sign_up(&unique_email("owner-")).await;
+            let token = app.api_token(&owner).await;
+            let by_token = app
+                .api(Method::GET, "/metrics", &token)
+                .send()
+                .await
+                .expect("an answer");
+            assert_eq!(by_token.status(), StatusCode::OK);
+            assert_eq!(app.get(&owner, "/metrics").await.status(), StatusCode::OK);
+
+            let consultant = app.consultant(&owner).await;
+            assert_eq!(
+                app.get(&consultant, "/metrics").await.status(),
+                StatusCode::FORBIDDEN
+            );
+        },
+    )
     .await;
 }
