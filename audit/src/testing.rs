@@ -76,6 +76,22 @@ impl TestDb {
     }
 }
 
+/// A name no other call in this process returns (e-mail addresses, folders).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// An e-mail address no other test uses.
+pub fn unique_email(prefix: &str) -> String {
+    format!("{}@example.com", unique(prefix))
+}
+
 /// `postgres://user@host:5432/postgres?x=y` with the database name replaced.
 fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use audit::accounts::{self, Member, SignUpForm};
 use audit::db::{Backend, Db};
@@ -36,15 +35,7 @@ pub fn is_postgres(db: &Db) -> bool {
     db.backend() == Backend::Postgres
 }
 
-/// A name no other call in this process returns (e-mail addresses, folders).
-pub fn unique(prefix: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{prefix}{}x{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
+pub use audit::testing::unique;
 
 pub fn email(raw: &str) -> EmailAddress {
     EmailAddress::parse("email", raw).expect("a valid e-mail address")

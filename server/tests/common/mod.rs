@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,20 +46,9 @@ pub struct TestApp {
     test_db: Option<TestDb>,
 }
 
-/// A name no other call in this process returns (e-mail addresses, folders).
-pub fn unique(prefix: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{prefix}{}x{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
+pub use audit::testing::unique;
 
-/// An e-mail address no other test uses.
-pub fn unique_email(prefix: &str) -> String {
-    format!("{}@example.com", unique(prefix))
-}
+pub use audit::testing::unique_email;
 
 /// A browser-like client: it keeps cookies and does not follow redirects, so tests see them.
 pub fn new_client() -> Client {
