@@ -82,9 +82,6 @@ pub async fn run(cli: Cli, mut settings: Settings) -> CliResult {
     match cli.command.unwrap_or(Command::Serve { addr: None }) {
         Command::Serve { addr } => {
             if let Some(addr) = addr {
-                if settings.base_url == format!("http://{}", settings.addr) {
-                    settings.base_url = format!("http://{addr}");
-                }
                 settings.addr = addr;
             }
             let app = Application::build(settings)

@@ -4,14 +4,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 #[derive(Clone)]
 pub struct Settings {
     pub addr: SocketAddr,
     pub database_url: String,
-    /// Where people reach Plumbline; links in e-mails start with it.
-    pub base_url: String,
+    /// Where people reach Plumbline; links in e-mails start with it. Unset, it is the address
+    /// the server listens on (see `public_url`).
+    pub base_url: Option<String>,
     pub data_dir: PathBuf,
     /// Built site: `pkg/` (wasm, js, css) and public assets.
     pub site_root: PathBuf,
@@ -51,34 +50,36 @@ fn bad(setting: &str, problem: impl Into<String>) -> SettingsError {
     }
 }
 
-/// What `plumbline.toml` may hold; every key optional, unknown keys refused.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    addr: Option<String>,
-    database_url: Option<String>,
-    base_url: Option<String>,
-    data_dir: Option<PathBuf>,
-    site_root: Option<PathBuf>,
-    log_format: Option<String>,
-    smtp_url: Option<String>,
-    smtp_username: Option<String>,
-    smtp_password: Option<String>,
-    mail_from: Option<String>,
-    run_worker: Option<bool>,
-    login_max_attempts: Option<u32>,
-    login_window_secs: Option<u64>,
-    request_timeout_secs: Option<u64>,
-    body_limit_bytes: Option<usize>,
-    metrics_open_to_loopback: Option<bool>,
-}
+/// Each setting's key in `plumbline.toml` and its environment variable. The file is read as
+/// if its keys were these variables, so both sources go through one parser.
+const SETTINGS: &[(&str, &str)] = &[
+    ("addr", "PLUMBLINE_ADDR"),
+    ("database_url", "DATABASE_URL"),
+    ("base_url", "PLUMBLINE_BASE_URL"),
+    ("data_dir", "PLUMBLINE_DATA_DIR"),
+    ("site_root", "PLUMBLINE_SITE_ROOT"),
+    ("log_format", "PLUMBLINE_LOG_FORMAT"),
+    ("smtp_url", "PLUMBLINE_SMTP_URL"),
+    ("smtp_username", "PLUMBLINE_SMTP_USERNAME"),
+    ("smtp_password", "PLUMBLINE_SMTP_PASSWORD"),
+    ("mail_from", "PLUMBLINE_MAIL_FROM"),
+    ("run_worker", "PLUMBLINE_RUN_WORKER"),
+    ("login_max_attempts", "PLUMBLINE_LOGIN_MAX_ATTEMPTS"),
+    ("login_window_secs", "PLUMBLINE_LOGIN_WINDOW_SECS"),
+    ("request_timeout_secs", "PLUMBLINE_REQUEST_TIMEOUT_SECS"),
+    ("body_limit_bytes", "PLUMBLINE_BODY_LIMIT_BYTES"),
+    (
+        "metrics_open_to_loopback",
+        "PLUMBLINE_METRICS_OPEN_TO_LOOPBACK",
+    ),
+];
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database_url: "sqlite://data/plumbline.db".to_owned(),
-            base_url: String::new(),
+            base_url: None,
             data_dir: PathBuf::from("data"),
             site_root: PathBuf::from("target/site"),
             log_format: LogFormat::Text,
@@ -108,78 +109,65 @@ impl Settings {
     pub fn from_sources(file: &Path, env: &[(String, String)]) -> Result<Settings, SettingsError> {
         let mut s = Settings::default();
         if file.exists() {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| bad(&file.display().to_string(), format!("cannot read: {e}")))?;
-            let f: FileSettings = toml::from_str(&text)
-                .map_err(|e| bad(&file.display().to_string(), e.message().to_owned()))?;
-            s.apply_file(f)?;
+            s.apply_file(file)?;
         }
         for (key, value) in env {
-            s.apply_env(key, value)?;
+            if key == "DATABASE_URL" || key.starts_with("PLUMBLINE_") {
+                s.apply(key, value)?;
+            }
         }
         s.check()?;
         Ok(s)
     }
 
-    fn apply_file(&mut self, f: FileSettings) -> Result<(), SettingsError> {
-        if let Some(v) = f.addr {
-            self.addr = parse_addr("addr", &v)?;
-        }
-        if let Some(v) = f.database_url {
-            self.database_url = v;
-        }
-        if let Some(v) = f.base_url {
-            self.base_url = v;
-        }
-        if let Some(v) = f.data_dir {
-            self.data_dir = v;
-        }
-        if let Some(v) = f.site_root {
-            self.site_root = v;
-        }
-        if let Some(v) = f.log_format {
-            self.log_format = parse_log_format("log_format", &v)?;
-        }
-        self.smtp_url = f.smtp_url.or(self.smtp_url.take());
-        self.smtp_username = f.smtp_username.or(self.smtp_username.take());
-        self.smtp_password = f.smtp_password.or(self.smtp_password.take());
-        if let Some(v) = f.mail_from {
-            self.mail_from = v;
-        }
-        if let Some(v) = f.run_worker {
-            self.run_worker = v;
-        }
-        if let Some(v) = f.login_max_attempts {
-            self.login_max_attempts = v;
-        }
-        if let Some(v) = f.login_window_secs {
-            self.login_window_secs = v;
-        }
-        if let Some(v) = f.request_timeout_secs {
-            self.request_timeout_secs = v;
-        }
-        if let Some(v) = f.body_limit_bytes {
-            self.body_limit_bytes = v;
-        }
-        if let Some(v) = f.metrics_open_to_loopback {
-            self.metrics_open_to_loopback = v;
+    fn apply_file(&mut self, file: &Path) -> Result<(), SettingsError> {
+        let name = file.display().to_string();
+        let text =
+            std::fs::read_to_string(file).map_err(|e| bad(&name, format!("cannot read: {e}")))?;
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|e| bad(&name, e.message().to_owned()))?;
+        for (key, value) in table {
+            let setting = format!("{key} in {name}");
+            let env_name = SETTINGS
+                .iter()
+                .find(|(file_key, _)| *file_key == key)
+                .map(|(_, env_name)| *env_name)
+                .ok_or_else(|| {
+                    bad(
+                        &setting,
+                        "is not a Plumbline setting (see README, Settings)",
+                    )
+                })?;
+            let value = match value {
+                toml::Value::String(text) => text,
+                toml::Value::Integer(_) | toml::Value::Boolean(_) => value.to_string(),
+                other => {
+                    return Err(bad(
+                        &setting,
+                        format!("{other} is not a string, number or true/false"),
+                    ))
+                }
+            };
+            // Errors name the key in the file, not the environment variable it maps to.
+            self.apply(env_name, &value)
+                .map_err(|e| bad(&setting, e.problem))?;
         }
         Ok(())
     }
 
-    fn apply_env(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
+    /// Sets one setting, named by its environment variable, from text.
+    fn apply(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
+        let optional = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
         match key {
             "DATABASE_URL" => self.database_url = value.to_owned(),
             "PLUMBLINE_ADDR" => self.addr = parse_addr(key, value)?,
-            "PLUMBLINE_BASE_URL" => self.base_url = value.to_owned(),
+            "PLUMBLINE_BASE_URL" => self.base_url = optional(value),
             "PLUMBLINE_DATA_DIR" => self.data_dir = PathBuf::from(value),
             "PLUMBLINE_SITE_ROOT" => self.site_root = PathBuf::from(value),
             "PLUMBLINE_LOG_FORMAT" => self.log_format = parse_log_format(key, value)?,
-            "PLUMBLINE_SMTP_URL" => {
-                self.smtp_url = Some(value.to_owned()).filter(|v| !v.is_empty())
-            }
-            "PLUMBLINE_SMTP_USERNAME" => self.smtp_username = Some(value.to_owned()),
-            "PLUMBLINE_SMTP_PASSWORD" => self.smtp_password = Some(value.to_owned()),
+            "PLUMBLINE_SMTP_URL" => self.smtp_url = optional(value),
+            "PLUMBLINE_SMTP_USERNAME" => self.smtp_username = optional(value),
+            "PLUMBLINE_SMTP_PASSWORD" => self.smtp_password = optional(value),
             "PLUMBLINE_MAIL_FROM" => self.mail_from = value.to_owned(),
             "PLUMBLINE_RUN_WORKER" => self.run_worker = parse_bool(key, value)?,
             "PLUMBLINE_LOGIN_MAX_ATTEMPTS" => self.login_max_attempts = parse_number(key, value)?,
@@ -192,18 +180,17 @@ impl Settings {
                 self.metrics_open_to_loopback = parse_bool(key, value)?
             }
             "PLUMBLINE_CONFIG" => {}
-            other if other.starts_with("PLUMBLINE_") => {
+            other => {
                 return Err(bad(
                     other,
                     "is not a Plumbline setting (see README, Settings)",
-                ));
+                ))
             }
-            _ => {}
         }
         Ok(())
     }
 
-    /// Cross-field rules, and the base URL defaulting to the listening address.
+    /// Rules on the values once every source is read.
     fn check(&mut self) -> Result<(), SettingsError> {
         if audit::db::Backend::from_url(&self.database_url).is_none() {
             return Err(bad(
@@ -211,16 +198,15 @@ impl Settings {
                 "must start with sqlite: or postgres:// (for example sqlite://data/plumbline.db)",
             ));
         }
-        if self.base_url.is_empty() {
-            self.base_url = format!("http://{}", self.addr);
+        if let Some(url) = &self.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(bad(
+                    "PLUMBLINE_BASE_URL",
+                    "must start with http:// or https://",
+                ));
+            }
+            self.base_url = Some(url.trim_end_matches('/').to_owned());
         }
-        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(bad(
-                "PLUMBLINE_BASE_URL",
-                "must start with http:// or https://",
-            ));
-        }
-        self.base_url = self.base_url.trim_end_matches('/').to_owned();
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(bad(
                 "PLUMBLINE_MAIL_FROM",
@@ -236,9 +222,12 @@ impl Settings {
         Ok(())
     }
 
-    /// Cookies get `Secure` when people reach Plumbline over TLS.
-    pub fn secure_cookies(&self) -> bool {
-        self.base_url.starts_with("https://")
+    /// Where people reach Plumbline: `base_url`, or else the address the server listens on
+    /// (`listening` is the bound address, which differs from `addr` with port 0).
+    pub fn public_url(&self, listening: SocketAddr) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listening}"))
     }
 
     pub fn mail_folder(&self) -> PathBuf {
@@ -331,7 +320,7 @@ mod tests {
         let s = Settings::from_sources(Path::new("/nonexistent.toml"), &[]).expect("defaults");
         assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(s.database_url, "sqlite://data/plumbline.db");
-        assert_eq!(s.base_url, "http://127.0.0.1:3000");
+        assert_eq!(s.public_url(s.addr), "http://127.0.0.1:3000");
     }
 
     #[test]
@@ -383,5 +372,26 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("postgres://app:***@db/plumbline"));
+    }
+
+    #[test]
+    fn the_file_takes_numbers_and_booleans_and_names_its_bad_keys() {
+        let dir =
+            std::env::temp_dir().join(format!("plumbline-settings-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        let file = dir.join("plumbline.toml");
+        std::fs::write(&file, "login_max_attempts = 3\nrun_worker = false\n").expect("write");
+        let s = Settings::from_sources(&file, &[]).expect("ok");
+        assert_eq!((s.login_max_attempts, s.run_worker), (3, false));
+
+        std::fs::write(&file, "adr = \"127.0.0.1:1\"\n").expect("write");
+        let e = Settings::from_sources(&file, &[]).expect_err("unknown key");
+        assert!(e.setting.starts_with("adr in "), "{e}");
+
+        std::fs::write(&file, "addr = \"nowhere\"\n").expect("write");
+        let e = Settings::from_sources(&file, &[]).expect_err("bad value");
+        assert!(e.to_string().starts_with("bad setting addr in "), "{e}");
+        assert!(e.to_string().contains("is not HOST:PORT"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -77,15 +77,6 @@ impl Application {
             addr: settings.addr,
             source,
         })?;
-        let mut settings = settings;
-        // With port 0 (tests) the base URL follows the port the system gave; settings built in
-        // code (`Settings::default()`, never checked) have none, so links would lack a host.
-        if settings.base_url.is_empty()
-            || (settings.addr.port() == 0
-                && settings.base_url == format!("http://{}", settings.addr))
-        {
-            settings.base_url = format!("http://{local}");
-        }
         let leptos_options = LeptosOptions::builder()
             .output_name("plumbline")
             .site_root(settings.site_root.display().to_string())
@@ -95,7 +86,7 @@ impl Application {
         let state = AppState {
             leptos_options,
             db,
-            base_url: settings.base_url.clone(),
+            base_url: settings.public_url(local),
             login_limiter: Arc::new(LoginLimiter::new(
                 settings.login_max_attempts,
                 Duration::from_secs(settings.login_window_secs),
@@ -153,7 +144,7 @@ impl Application {
             }
         });
         let addr = self.listener.local_addr().ok();
-        tracing::info!(?addr, base_url = %self.settings.base_url, "Plumbline is listening");
+        tracing::info!(?addr, base_url = %self.state.base_url, "Plumbline is listening");
         let served = axum::serve(
             self.listener,
             self.router
@@ -182,7 +173,8 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .with_name("plumbline_session")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
-        .with_secure(settings.secure_cookies())
+        // Secure cookies when people reach Plumbline over TLS.
+        .with_secure(state.base_url.starts_with("https://"))
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let x_request_id = HeaderName::from_static("x-request-id");
 
