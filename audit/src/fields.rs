@@ -178,6 +178,19 @@ pub fn optional_date(field: &str, raw: &str) -> Result<Option<String>, FieldErro
     Ok(Some(value.to_owned()))
 }
 
+/// Text percent-encoded for a URL query value. `/` stays as it is (RFC 3986 allows it in a
+/// query), so a path handed along as `?next=/engagements` stays readable.
+pub fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +229,15 @@ mod tests {
             format!("{:?}", Password::parse("p", &"y".repeat(12))),
             "Ok(Password(**redacted**))"
         );
+    }
+
+    #[test]
+    fn query_values_escape_all_but_unreserved_characters_and_slashes() {
+        assert_eq!(
+            query_value("/engagements?q=a b&c"),
+            "/engagements%3Fq%3Da%20b%26c"
+        );
+        assert_eq!(query_value("Zoë"), "Zo%C3%AB");
     }
 
     #[test]

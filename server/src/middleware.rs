@@ -106,22 +106,11 @@ pub async fn require_login_for_pages(session: Session, request: Request, next: N
                 .path_and_query()
                 .map(|pq| pq.as_str().to_owned())
                 .unwrap_or_else(|| path.to_owned());
-            let target = format!("/login?next={}", percent_encode(&next_path));
+            let target = format!("/login?next={}", audit::fields::query_value(&next_path));
             return Redirect::to(&target).into_response();
         }
     }
     next.run(request).await
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Content-Security-Policy for every response that does not set its own: pages set a stricter

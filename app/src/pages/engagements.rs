@@ -124,7 +124,7 @@ fn engagement_table(page: EngagementPage, asked: EngagementQuery) -> impl IntoVi
     let next_href = page.next_before.map(|before| {
         let mut href = format!("/engagements?before={before}");
         if let Some(q) = &asked.search {
-            href.push_str(&format!("&q={}", urlencode(q)));
+            href.push_str(&format!("&q={}", audit::fields::query_value(q)));
         }
         if asked.include_archived {
             href.push_str("&archived=1");
@@ -157,17 +157,6 @@ fn engagement_table(page: EngagementPage, asked: EngagementQuery) -> impl IntoVi
         </nav>
     }
     .into_any()
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The fields of the engagement form, shared by "new" and "edit".

@@ -322,29 +322,34 @@ pub async fn create_api_token(db: &Db, member: &Member, name: &str) -> Result<(S
     ))
 }
 
-/// The member an API token belongs to, if the token exists and was not revoked.
+/// The member an API token belongs to, if the token exists and was not revoked. One read per
+/// call; the token's `last_used_at` is written at most once a minute, so API reads do not queue
+/// behind writes.
 pub async fn member_by_api_token(db: &Db, secret: &str) -> Result<Option<Member>> {
-    let found: Option<(i64, i64)> = sqlx::query_as(
-        "select api_token_id, user_id from api_tokens where token_hash = $1 and revoked_at is null",
-    )
-    .bind(secret_hash(secret))
-    .fetch_optional(db.pool())
-    .await?;
-    let Some((api_token_id, user_id)) = found else {
+    let sql = format!(
+        "select {MEMBER_COLUMNS}, t.api_token_id, t.last_used_at from api_tokens t \
+         join users u on u.user_id = t.user_id join firms f on f.firm_id = u.firm_id \
+         where t.token_hash = $1 and t.revoked_at is null"
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(secret_hash(secret))
+        .fetch_optional(db.pool())
+        .await?
+    else {
         return Ok(None);
     };
-    // At most one write a minute per token, so API reads do not queue behind writes.
+    let member = member_from_row(&row)?;
+    let api_token_id: i64 = row.try_get("api_token_id")?;
+    let last_used_at: Option<i64> = row.try_get("last_used_at")?;
     let now = now_ms();
-    sqlx::query(
-        "update api_tokens set last_used_at = $1 where api_token_id = $2 \
-         and (last_used_at is null or last_used_at < $3)",
-    )
-    .bind(now)
-    .bind(api_token_id)
-    .bind(now - crate::clock::MINUTE_MS)
-    .execute(db.pool())
-    .await?;
-    member_by_id(db, user_id).await
+    if last_used_at.is_none_or(|at| at < now - crate::clock::MINUTE_MS) {
+        sqlx::query("update api_tokens set last_used_at = $1 where api_token_id = $2")
+            .bind(now)
+            .bind(api_token_id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(Some(member))
 }
 
 pub async fn list_api_tokens(db: &Db, member: &Member) -> Result<Vec<ApiToken>> {

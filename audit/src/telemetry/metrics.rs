@@ -76,9 +76,13 @@ impl RouteMetrics {
             "# HELP plumbline_http_request_duration_seconds Request latency per route.\n\
              # TYPE plumbline_http_request_duration_seconds summary\n",
         );
-        let summaries = self.summaries();
-        for s in &summaries {
-            let route = s.route.replace('\\', "\\\\").replace('"', "\\\"");
+        // Label values escape backslashes and quotes.
+        let summaries: Vec<(String, RouteSummary)> = self
+            .summaries()
+            .into_iter()
+            .map(|s| (s.route.replace('\\', "\\\\").replace('"', "\\\""), s))
+            .collect();
+        for (route, s) in &summaries {
             for (q, v) in [("0.5", s.p50_ms), ("0.95", s.p95_ms), ("0.99", s.p99_ms)] {
                 out.push_str(&format!(
                     "plumbline_http_request_duration_seconds{{route=\"{route}\",quantile=\"{q}\"}} {}\n",
@@ -94,8 +98,7 @@ impl RouteMetrics {
             "# HELP plumbline_http_server_errors_total Responses with a 5xx status per route.\n\
              # TYPE plumbline_http_server_errors_total counter\n",
         );
-        for s in &summaries {
-            let route = s.route.replace('\\', "\\\\").replace('"', "\\\"");
+        for (route, s) in &summaries {
             out.push_str(&format!(
                 "plumbline_http_server_errors_total{{route=\"{route}\"}} {}\n",
                 s.server_errors

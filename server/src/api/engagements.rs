@@ -102,7 +102,7 @@ pub async fn list_engagements(
     };
     let page = engagements::list(&state.db, caller.member.firm_id, &query)
         .await
-        .map_err(|e| ApiError::from_domain(e, caller.request_id.clone()))?;
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(EngagementList {
         data: page.items,
         meta: PageMeta {
@@ -122,10 +122,10 @@ pub async fn create_engagement(
 ) -> Result<(StatusCode, Json<EngagementBody>), ApiError> {
     let fields = input
         .parse()
-        .map_err(|e| ApiError::from_domain(audit::Error::Invalid(e), caller.request_id.clone()))?;
+        .map_err(|e| caller.fail(audit::Error::Invalid(e)))?;
     let engagement = engagements::create(&state.db, &caller.member, &fields)
         .await
-        .map_err(|e| ApiError::from_domain(e, caller.request_id.clone()))?;
+        .map_err(|e| caller.fail(e))?;
     Ok((
         StatusCode::CREATED,
         Json(EngagementBody { data: engagement }),
@@ -143,7 +143,7 @@ pub async fn get_engagement(
     let id = engagement_id(path, &caller.request_id)?;
     let engagement = engagements::get(&state.db, caller.member.firm_id, id)
         .await
-        .map_err(|e| ApiError::from_domain(e, caller.request_id.clone()))?;
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(EngagementBody { data: engagement }))
 }
 
@@ -161,7 +161,7 @@ pub async fn update_engagement(
     // Fields left out keep their stored value: the stored engagement fills the gaps.
     let current = engagements::get(&state.db, caller.member.firm_id, id)
         .await
-        .map_err(|e| ApiError::from_domain(e, caller.request_id.clone()))?;
+        .map_err(|e| caller.fail(e))?;
     let merged = EngagementInput {
         client_name: input.client_name.or(Some(current.client_name)),
         system_name: input.system_name.or(Some(current.system_name)),
@@ -175,10 +175,10 @@ pub async fn update_engagement(
     };
     let fields = merged
         .parse()
-        .map_err(|e| ApiError::from_domain(audit::Error::Invalid(e), caller.request_id.clone()))?;
+        .map_err(|e| caller.fail(audit::Error::Invalid(e)))?;
     let engagement = engagements::update(&state.db, caller.member.firm_id, id, &fields)
         .await
-        .map_err(|e| ApiError::from_domain(e, caller.request_id.clone()))?;
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(EngagementBody { data: engagement }))
 }
 
@@ -193,6 +193,6 @@ pub async fn archive_engagement(
     let id = engagement_id(path, &caller.request_id)?;
     let engagement = engagements::archive(&state.db, caller.member.firm_id, id)
         .await
-        .map_err(|e| ApiError::from_domain(e, caller.request_id.clone()))?;
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(EngagementBody { data: engagement }))
 }

@@ -48,6 +48,13 @@ where
     }
 }
 
+impl Caller {
+    /// A domain error as this caller's API error, carrying its request id.
+    pub fn fail(&self, error: audit::Error) -> ApiError {
+        ApiError::from_domain(error, self.request_id.clone())
+    }
+}
+
 /// `Json<T>` whose rejections are the API's error body: 400 for broken JSON, 415 for a missing
 /// content type, 413 for a body over the limit, 422 for JSON of the wrong shape.
 pub struct ApiJson<T>(pub T);
