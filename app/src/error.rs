@@ -15,7 +15,14 @@ pub struct UiError {
     pub request_id: Option<String>,
 }
 
+/// What the browser is told about any failure on our side; the cause is in the log.
+pub const INTERNAL_MESSAGE: &str = "Something went wrong on our side. Try again in a moment.";
+
 impl UiError {
+    pub fn internal() -> Self {
+        UiError::new("internal", INTERNAL_MESSAGE)
+    }
+
     pub fn new(code: &str, message: impl Into<String>) -> Self {
         Self {
             code: code.to_owned(),
@@ -63,10 +70,7 @@ impl FromServerFnError for UiError {
                 "bad_request",
                 "The form was incomplete. Reload the page and try again.",
             ),
-            _ => (
-                "internal",
-                "Something went wrong on our side. Try again in a moment.",
-            ),
+            _ => ("internal", INTERNAL_MESSAGE),
         };
         // On the server this runs inside the request (arguments that did not parse): answer
         // 400 for those rather than server_fn's default 500.

@@ -30,20 +30,14 @@ pub const SESSION_USER: &str = "user_id";
 pub fn app_state() -> Result<AppState, UiError> {
     use_context::<AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from the server function context");
-        UiError::new(
-            "internal",
-            "Something went wrong on our side. Try again in a moment.",
-        )
+        UiError::internal()
     })
 }
 
 pub async fn session() -> Result<Session, UiError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {
         tracing::error!(error = ?e, "no session layer");
-        UiError::new(
-            "internal",
-            "Something went wrong on our side. Try again in a moment.",
-        )
+        UiError::internal()
     })
 }
 
@@ -166,13 +160,7 @@ pub fn fail(error: audit::Error) -> UiError {
         }
         E::Database(_) | E::Migration(_) | E::Internal(_) => {
             tracing::error!(error = %error, "server function failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                UiError::new(
-                    "internal",
-                    "Something went wrong on our side. Try again in a moment.",
-                ),
-            )
+            (StatusCode::INTERNAL_SERVER_ERROR, UiError::internal())
         }
     };
     set_status(status);
