@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use audit::accounts::{LoginLimiter, Member};
+use audit::questionnaire::FounderAccess;
 use audit::db::Db;
 use audit::telemetry::RouteMetrics;
 use axum::extract::FromRef;
@@ -26,6 +27,9 @@ pub struct AppState {
 
 /// The session key holding the logged-in member's `user_id`.
 pub const SESSION_USER: &str = "user_id";
+/// The session key of a founder's session: the invitation it came from. Such a session reaches
+/// that engagement's questionnaire and nothing else.
+pub const SESSION_FOUNDER: &str = "founder_invitation_id";
 
 pub fn app_state() -> Result<AppState, UiError> {
     use_context::<AppState>().ok_or_else(|| {
@@ -72,6 +76,28 @@ pub async fn current_owner() -> Result<Member, UiError> {
         )));
     }
     Ok(member)
+}
+
+/// The founder of this session, if the invitation is still valid.
+pub async fn current_founder_opt() -> Result<Option<FounderAccess>, UiError> {
+    let state = app_state()?;
+    let session = session().await?;
+    let invitation: Option<i64> = session.get(SESSION_FOUNDER).await.map_err(internal)?;
+    match invitation {
+        None => Ok(None),
+        Some(id) => audit::questionnaire::founder_access(&state.db, id)
+            .await
+            .map_err(fail),
+    }
+}
+
+/// The founder of this session, or an `unauthenticated` error (401) that says how to get in.
+pub async fn current_founder() -> Result<FounderAccess, UiError> {
+    current_founder_opt().await?.ok_or_else(|| {
+        fail(audit::Error::Unauthenticated(
+            "Open the link in your invitation e-mail to reach the questionnaire.".to_owned(),
+        ))
+    })
 }
 
 fn request_id() -> Option<String> {

@@ -2,6 +2,7 @@
 //! `main` is thin; tests start [`startup::Application`] on port 0.
 #![forbid(unsafe_code)]
 
+pub mod answering;
 pub mod api;
 pub mod cli;
 pub mod health;

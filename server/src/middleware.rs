@@ -158,6 +158,25 @@ pub async fn payload_too_large_as_json(request: Request, next: Next) -> Response
     response
 }
 
+/// The ordinary body limit for every route but evidence uploads, by declared length (browsers
+/// and HTTP clients declare it; a body without one is still capped by the outer limit layer and,
+/// for extractors, by `DefaultBodyLimit`).
+pub async fn limit_body(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if request.uri().path() != "/evidence" && declared.is_some_and(|len| len > limit) {
+        return body_too_large(crate::api::request_id_of(request.headers()));
+    }
+    next.run(request).await
+}
+
 /// Ends a streamed HTML page that stops sending for `PAGE_STALL` with an error, so the connection
 /// is closed instead of held open forever. Leptos very rarely stalls an SSR stream
 /// (leptos-rs/leptos#4647); the timeout layer only bounds the time to the headers.

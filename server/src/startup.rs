@@ -204,6 +204,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
             })),
         )
         .merge(crate::api::router())
+        .merge(crate::answering::router())
         .route("/api/{*rest}", axum::routing::any(mw::api_not_found))
         .merge(pages_and_functions)
         .layer(
@@ -245,8 +246,16 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .layer(session_layer)
                 .layer(middleware::from_fn(mw::same_origin))
                 .layer(middleware::from_fn(mw::payload_too_large_as_json))
+                // Evidence uploads may be larger than everything else (see `answering`); the
+                // ordinary limit is checked by `limit_body` below and by DefaultBodyLimit.
+                .layer(middleware::from_fn_with_state(
+                    settings.body_limit_bytes,
+                    mw::limit_body,
+                ))
                 // Innermost: it changes the body type that the layers above would see.
-                .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes)),
+                .layer(RequestBodyLimitLayer::new(
+                    settings.body_limit_bytes.max(crate::answering::EVIDENCE_BODY_LIMIT),
+                )),
         )
         .with_state(state)
 }
