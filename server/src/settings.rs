@@ -27,6 +27,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// `/metrics` answers scrapers on this machine without credentials; others need an owner.
     pub metrics_open_to_loopback: bool,
+    /// A founder whose invitation has seen no progress for this many days gets a reminder.
+    pub reminder_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,7 @@ const SETTINGS: &[(&str, &str)] = &[
         "metrics_open_to_loopback",
         "PLUMBLINE_METRICS_OPEN_TO_LOOPBACK",
     ),
+    ("reminder_days", "PLUMBLINE_REMINDER_DAYS"),
 ];
 
 impl Default for Settings {
@@ -93,6 +96,7 @@ impl Default for Settings {
             request_timeout_secs: 30,
             body_limit_bytes: 1024 * 1024,
             metrics_open_to_loopback: true,
+            reminder_days: 3,
         }
     }
 }
@@ -179,6 +183,7 @@ impl Settings {
             "PLUMBLINE_METRICS_OPEN_TO_LOOPBACK" => {
                 self.metrics_open_to_loopback = parse_bool(key, value)?
             }
+            "PLUMBLINE_REMINDER_DAYS" => self.reminder_days = parse_number(key, value)?,
             "PLUMBLINE_CONFIG" => {}
             other => {
                 return Err(bad(
@@ -215,6 +220,9 @@ impl Settings {
         }
         if self.login_max_attempts == 0 {
             return Err(bad("PLUMBLINE_LOGIN_MAX_ATTEMPTS", "must be at least 1"));
+        }
+        if !(1..=90).contains(&self.reminder_days) {
+            return Err(bad("PLUMBLINE_REMINDER_DAYS", "must be a number of days from 1 to 90"));
         }
         if self.body_limit_bytes < 1024 {
             return Err(bad("PLUMBLINE_BODY_LIMIT_BYTES", "must be at least 1024"));
@@ -300,6 +308,7 @@ impl std::fmt::Debug for Settings {
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("mail_from", &self.mail_from)
             .field("run_worker", &self.run_worker)
+            .field("reminder_days", &self.reminder_days)
             .finish_non_exhaustive()
     }
 }

@@ -21,7 +21,19 @@ pub fn mail_transport(settings: &Settings) -> Result<Transport, audit::Error> {
     }
 }
 
-pub fn build(db: Db, settings: &Settings) -> Result<Worker, audit::Error> {
+/// The recurring sweep that reminds founders whose invitation has stalled.
+pub const FOUNDER_REMINDERS: &str = "founder_reminders";
+/// How often the reminder sweep runs.
+const REMINDER_SWEEP_MS: i64 = audit::clock::HOUR_MS;
+
+/// Puts the first run of every recurring job on the queue, if none is pending.
+pub async fn schedule_recurring(db: &Db) -> Result<(), audit::Error> {
+    audit::jobs::schedule_next(db, FOUNDER_REMINDERS, audit::clock::now_ms(), None).await?;
+    Ok(())
+}
+
+/// `base_url` is where links in e-mails point.
+pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audit::Error> {
     let transport = Arc::new(mail_transport(settings)?);
     let from: Mailbox = settings
         .mail_from
@@ -34,10 +46,37 @@ pub fn build(db: Db, settings: &Settings) -> Result<Worker, audit::Error> {
         audit::accounts::new_secret("")[..8].to_owned()
     );
     let mail_db = db.clone();
-    Ok(Worker::new(db, name).handle(mail::SEND_MAIL, move |job| {
-        let db = mail_db.clone();
-        let transport = transport.clone();
-        let from = from.clone();
-        async move { mail::deliver(&db, &transport, &from, &job.payload).await }
-    }))
+    let reminder_db = db.clone();
+    let base_url = Arc::new(base_url.to_owned());
+    let reminder_days = settings.reminder_days;
+    Ok(Worker::new(db, name)
+        .handle(mail::SEND_MAIL, move |job| {
+            let db = mail_db.clone();
+            let transport = transport.clone();
+            let from = from.clone();
+            async move { mail::deliver(&db, &transport, &from, &job.payload).await }
+        })
+        .handle(FOUNDER_REMINDERS, move |job| {
+            let db = reminder_db.clone();
+            let base_url = base_url.clone();
+            async move {
+                let now = audit::clock::now_ms();
+                let sent =
+                    audit::questionnaire::send_due_reminders(&db, now, reminder_days, &base_url)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                if sent > 0 {
+                    tracing::info!(sent, "founder reminders sent");
+                }
+                audit::jobs::schedule_next(
+                    &db,
+                    FOUNDER_REMINDERS,
+                    now + REMINDER_SWEEP_MS,
+                    Some(job.job_id),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        }))
 }

@@ -288,18 +288,11 @@ pub fn EngagementPage() -> impl IntoView {
                                 <dt>"Created"</dt><dd>{format_time(e.created_at)}</dd>
                             </dl>
                         </section>
-                        <section class="card">
-                            <h2>"Founders"</h2>
-                            {if e.founders.is_empty() {
-                                view! { <p class="muted">"No founders yet. "<a href=format!("/engagements/{}/edit", e.engagement_id)>"Add them"</a>" so they can answer the questionnaire."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <ul>
-                                        {e.founders.iter().map(|f| view! { <li>{f.name.clone()}" — "<a href=format!("mailto:{}", f.email)>{f.email.clone()}</a></li> }).collect_view()}
-                                    </ul>
-                                }.into_any()
-                            }}
-                        </section>
+                        {(e.founders.is_empty()).then(|| view! {
+                            <p class="muted">"No founders are listed yet. "<a href=format!("/engagements/{}/edit", e.engagement_id)>"Add them"</a>
+                                " to invite them with one click, or invite anyone below."</p>
+                        })}
+                        <crate::pages::invitations::QuestionnairePanel engagement_id=e.engagement_id founders=e.founders.clone()/>
                         {(e.status != Status::Archived).then(|| view! {
                             <section class="card danger-zone">
                                 <h2>"Archive"</h2>

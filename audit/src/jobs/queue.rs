@@ -48,6 +48,40 @@ pub async fn enqueue(
     Ok(job_id)
 }
 
+/// Schedules a recurring job's next run at `run_at`, unless a run of that kind is already
+/// pending (besides `except_job_id`, the run that is scheduling its successor). Two chains
+/// started at once by two workers therefore merge back into one.
+pub async fn schedule_next(
+    db: &Db,
+    kind: &str,
+    run_at: i64,
+    except_job_id: Option<i64>,
+) -> Result<bool> {
+    let pending: i64 = sqlx::query_scalar(
+        r#"select count(*) from jobs
+           where kind = $1 and status in ('queued', 'running', 'failed') and job_id <> $2"#,
+    )
+    .bind(kind)
+    .bind(except_job_id.unwrap_or(0))
+    .fetch_one(db.pool())
+    .await?;
+    if pending > 0 {
+        return Ok(false);
+    }
+    let now = now_ms();
+    sqlx::query(
+        r#"insert into jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
+           values ($1, '{}', 'queued', 0, $2, $3, $4, $4)"#,
+    )
+    .bind(kind)
+    .bind(DEFAULT_MAX_ATTEMPTS)
+    .bind(run_at)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(true)
+}
+
 /// Claims the next runnable job for `worker`, holding it for `lease`. Runnable: queued or failed
 /// jobs whose time has come, and running jobs whose lease ran out (their worker died).
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>> {
