@@ -17,9 +17,17 @@ pub fn Nav() -> impl IntoView {
         |_| crate::pages::auth::who_am_i(),
     );
     let log_out = ServerAction::<LogOut>::new();
+    // Founders reach only their questionnaire: their bar offers nothing else.
+    let founder_area = move || {
+        location.pathname.with(|p| p.starts_with("/questionnaire") || p.starts_with("/invite/"))
+    };
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Plumbline"</a>
+            <Show when=founder_area>
+                <nav aria-label="Questionnaire"><span class="who">"Backend-architecture questionnaire"</span></nav>
+            </Show>
+            <Show when=move || !founder_area()>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match member.await {
@@ -33,6 +41,7 @@ pub fn Nav() -> impl IntoView {
                     }
                 })}
             </Transition>
+            </Show>
         </header>
     }
 }

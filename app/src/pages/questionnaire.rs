@@ -416,10 +416,9 @@ fn founder_page(
             {Area::ALL.into_iter().map(|a| {
                 let current = move || area.get() == a;
                 view! {
-                    <a href=format!("/questionnaire?area={}", a.as_str())
-                        class:current=current
+                    <a href=format!("/questionnaire?area={}", a.as_str()) class="area-tab"
                         aria-current=move || if current() { "page" } else { "false" }>
-                        <span>{a.label()}</span>
+                        <span class="area-name">{a.label()}</span>
                         <progress max=move || progress(a).1 value=move || progress(a).0
                             aria-label=format!("{} progress", a.label())></progress>
                         <span class="small muted">{move || { let (x, t) = progress(a); format!("{x}/{t}") }}</span>

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
-use super::model::{FounderInvitation, FounderInvitationForm, FOUNDER_INVITATION_TTL_DAYS};
+use super::model::{
+    FounderInvitation, FounderInvitationForm, FounderInvitationPreview, FOUNDER_INVITATION_TTL_DAYS,
+};
 use crate::accounts::{new_secret, secret_hash, Member};
 use crate::clock::{now_ms, DAY_MS, MINUTE_MS};
 use crate::db::Db;
@@ -25,14 +27,6 @@ pub struct FounderAccess {
     pub engagement_id: i64,
     pub name: String,
     pub email: String,
-    pub firm_name: String,
-    pub client_name: String,
-}
-
-/// What the invitation page shows before the founder starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FounderInvitationPreview {
-    pub name: String,
     pub firm_name: String,
     pub client_name: String,
 }

@@ -298,6 +298,14 @@ impl FounderInvitation {
     }
 }
 
+/// What the invitation page shows before the founder starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FounderInvitationPreview {
+    pub name: String,
+    pub firm_name: String,
+    pub client_name: String,
+}
+
 /// The form that invites a founder.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FounderInvitationForm {
