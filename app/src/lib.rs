@@ -3,7 +3,7 @@
 //! Server functions are thin: parse, authorise, call the `audit` domain. They live next to the
 //! page that uses them, under `pages/`.
 #![forbid(unsafe_code)]
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod components;
 pub mod error;
@@ -17,7 +17,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::Nav;
-use crate::pages::{account, auth, engagements, firm, NotFound};
+use crate::pages::{account, auth, bank, engagements, firm, questionnaire, review, NotFound};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -68,11 +68,19 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/engagements/new") view=engagements::NewEngagementPage/>
                     <Route path=path!("/engagements/:id") view=engagements::EngagementPage ssr=SsrMode::Async/>
                     <Route path=path!("/engagements/:id/edit") view=engagements::EditEngagementPage ssr=SsrMode::Async/>
+                    <Route path=path!("/engagements/:id/questionnaire") view=review::QuestionnaireReviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/engagements/:id/scores") view=review::ScoresPage ssr=SsrMode::Async/>
+                    <Route path=path!("/engagements/:id/milestones") view=review::MilestonesPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm") view=firm::FirmPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/outbox") view=firm::OutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/jobs") view=firm::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/metrics") view=firm::MetricsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/firm/bank") view=bank::BankTemplatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/firm/bank/:id") view=bank::BankTemplatePage ssr=SsrMode::Async/>
                     <Route path=path!("/account/tokens") view=account::TokensPage/>
+                    <Route path=path!("/invite/:token") view=questionnaire::FounderInvitationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/questionnaire") view=questionnaire::FounderQuestionnairePage ssr=SsrMode::Async/>
+                    <Route path=path!("/questionnaire/signed-out") view=questionnaire::SignedOutPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,6 @@
 //! The WebAssembly entry point: hydrates the page the server rendered.
 #![forbid(unsafe_code)]
+#![recursion_limit = "512"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

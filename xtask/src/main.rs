@@ -407,6 +407,8 @@ fn browser_test(ws: &Workspace) -> Result<Counts> {
             .args(["playwright", "test"])
             .current_dir(&e2e)
             .env("PLUMBLINE_URL", &url)
+            // The file mail transport's folder: tests read invitations from it.
+            .env("PLUMBLINE_MAIL_DIR", scratch.join("data").join("outbox"))
             .stdin(Stdio::null()))?;
         let report = fs::read_to_string(&results)
             .map_err(|e| format!("reading {}: {e}", results.display()))?;

@@ -16,7 +16,9 @@ use crate::components::{action_error, format_time, ErrorBanner, LoadError};
 use crate::error::UiError;
 
 #[cfg(feature = "ssr")]
-use crate::state::{app_state, current_founder, fail, internal, session, SESSION_FOUNDER, SESSION_USER};
+use crate::state::{
+    app_state, current_founder, fail, internal, session, SESSION_FOUNDER, SESSION_USER,
+};
 
 /// A one-time message for the next page view (set by plain form posts and uploads).
 pub const SESSION_FLASH: &str = "flash";
@@ -64,9 +66,14 @@ pub async fn save_answer(input: AnswerInput) -> Result<SaveOutcome, UiError> {
     let founder = current_founder().await?;
     let state = app_state()?;
     let engagement_id = founder.engagement_id;
-    audit::questionnaire::save_answer(&state.db, &Respondent::Founder(founder), engagement_id, &input)
-        .await
-        .map_err(fail)
+    audit::questionnaire::save_answer(
+        &state.db,
+        &Respondent::Founder(founder),
+        engagement_id,
+        &input,
+    )
+    .await
+    .map_err(fail)
 }
 
 #[server(prefix = "/fn", endpoint = "submit_questionnaire")]
@@ -81,7 +88,9 @@ pub async fn submit_questionnaire() -> Result<(), UiError> {
 }
 
 #[server(prefix = "/fn", endpoint = "preview_founder_invitation")]
-pub async fn preview_founder_invitation(token: String) -> Result<FounderInvitationPreview, UiError> {
+pub async fn preview_founder_invitation(
+    token: String,
+) -> Result<FounderInvitationPreview, UiError> {
     let state = app_state()?;
     audit::questionnaire::preview_founder_invitation(&state.db, &token)
         .await
@@ -233,7 +242,11 @@ struct QuestionState {
 }
 
 impl QuestionState {
-    fn new(question_id: &str, answer: Option<&Answer>, known: RwSignal<HashMap<String, Answer>>) -> Self {
+    fn new(
+        question_id: &str,
+        answer: Option<&Answer>,
+        known: RwSignal<HashMap<String, Answer>>,
+    ) -> Self {
         Self {
             question_id: StoredValue::new(question_id.to_owned()),
             choice: RwSignal::new(answer.and_then(|a| a.choice)),
@@ -286,7 +299,9 @@ impl QuestionState {
                         self.known
                             .update(|k| _ = k.insert(answer.question_id.clone(), answer.clone()));
                         let now = self.input();
-                        if (now.choice, now.notes, now.links) == (sent.choice, sent.notes, sent.links) {
+                        if (now.choice, now.notes, now.links)
+                            == (sent.choice, sent.notes, sent.links)
+                        {
                             self.status.set(SaveState::Saved);
                             break;
                         }
@@ -312,7 +327,10 @@ impl QuestionState {
 }
 
 fn area_from_query(value: Option<String>) -> Area {
-    value.as_deref().and_then(Area::parse).unwrap_or(Area::Observability)
+    value
+        .as_deref()
+        .and_then(Area::parse)
+        .unwrap_or(Area::Observability)
 }
 
 /// `/questionnaire`: the founder's questionnaire, one area at a time.
@@ -320,9 +338,10 @@ fn area_from_query(value: Option<String>) -> Area {
 pub fn FounderQuestionnairePage() -> impl IntoView {
     let query = use_query_map();
     let area = Memo::new(move |_| area_from_query(query.with(|q| q.get("area"))));
-    let view_data = Resource::new(|| (), |_| my_questionnaire());
-    let known = RwSignal::new(HashMap::<String, Answer>::new());
     let submit = ServerAction::<SubmitQuestionnaire>::new();
+    // Loaded once, and again after submitting (which makes the page read-only).
+    let view_data = Resource::new(move || submit.version().get(), |_| my_questionnaire());
+    let known = RwSignal::new(HashMap::<String, Answer>::new());
     let submit_error = action_error(submit);
     view! {
         <Title text="Questionnaire"/>
@@ -395,23 +414,7 @@ fn founder_page(
             </div>
         }
     });
-    let leave = ServerAction::<LeaveQuestionnaire>::new();
-    view! {
-        <div class="page-head">
-            <div>
-                <h1>"Questionnaire: "{q.client_name.clone()}</h1>
-                <p class="muted">"For "{data.founder_name.clone()}" · asked by "{data.firm_name.clone()}</p>
-            </div>
-            <ActionForm action=leave attr:class="inline">
-                <button type="submit" class="secondary">"Sign out"</button>
-            </ActionForm>
-        </div>
-        {flash}
-        {submitted_note}
-        <div class="overall-progress">
-            <label for="overall-progress">{move || { let (a, t) = overall(); format!("{a} of {t} questions answered") }}</label>
-            <progress id="overall-progress" max=move || overall().1 value=move || overall().0></progress>
-        </div>
+    let tabs = view! {
         <nav class="area-tabs" aria-label="Areas">
             {Area::ALL.into_iter().map(|a| {
                 let current = move || area.get() == a;
@@ -426,9 +429,11 @@ fn founder_page(
                 }
             }).collect_view()}
         </nav>
-        {move || {
-            let a = area.get();
-            bank.with_value(|b| b.area(a).cloned()).map(|area_bank| {
+    }
+    .into_any();
+    let area_section = move || {
+        let a = area.get();
+        bank.with_value(|b| b.area(a).cloned()).map(|area_bank| {
                 let next_area = Area::ALL.iter().skip_while(|x| **x != a).nth(1).copied();
                 let questions = area_bank.questions.clone();
                 let upload_forms = questions.iter().map(|question| view! {
@@ -460,8 +465,10 @@ fn founder_page(
                         {upload_forms}
                     </section>
                 }
+                .into_any()
             })
-        }}
+    };
+    let submit_box = view! {
         <Show when=move || open>
             <section class="card submit-box">
                 <h2>"Done?"</h2>
@@ -477,6 +484,28 @@ fn founder_page(
             </section>
         </Show>
     }
+    .into_any();
+    let leave = ServerAction::<LeaveQuestionnaire>::new();
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Questionnaire: "{q.client_name.clone()}</h1>
+                <p class="muted">"For "{data.founder_name.clone()}" · asked by "{data.firm_name.clone()}</p>
+            </div>
+            <ActionForm action=leave attr:class="inline">
+                <button type="submit" class="secondary">"Sign out"</button>
+            </ActionForm>
+        </div>
+        {flash}
+        {submitted_note}
+        <div class="overall-progress">
+            <label for="overall-progress">{move || { let (a, t) = overall(); format!("{a} of {t} questions answered") }}</label>
+            <progress id="overall-progress" max=move || overall().1 value=move || overall().0></progress>
+        </div>
+        {tabs}
+        {area_section}
+        {submit_box}
+    }
 }
 
 fn question_card(
@@ -485,7 +514,7 @@ fn question_card(
     files: Vec<EvidenceFile>,
     open: bool,
     known: RwSignal<HashMap<String, Answer>>,
-) -> impl IntoView {
+) -> AnyView {
     let st = QuestionState::new(&question.id, answer.as_ref(), known);
     let id = question.id.clone();
     let choices = question.choices();
@@ -494,7 +523,9 @@ fn question_card(
         SaveState::Idle => view! { <span></span> }.into_any(),
         SaveState::Saving => view! { <span class="save-state">"Saving…"</span> }.into_any(),
         SaveState::Saved => view! { <span class="save-state ok">"Saved"</span> }.into_any(),
-        SaveState::Failed(message) => view! { <span class="save-state error" role="alert">{message}</span> }.into_any(),
+        SaveState::Failed(message) => {
+            view! { <span class="save-state error" role="alert">{message}</span> }.into_any()
+        }
         SaveState::Stale(current) => {
             let theirs = current.clone();
             let label = current.choice.map(|c| c.label()).unwrap_or("no answer");
@@ -571,6 +602,7 @@ fn question_card(
             </fieldset>
         </article>
     }
+    .into_any()
 }
 
 pub fn human_size(bytes: i64) -> String {
