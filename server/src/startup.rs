@@ -42,6 +42,8 @@ pub enum StartError {
     },
     #[error("mail settings: {0}")]
     Mail(audit::Error),
+    #[error("question bank: {0}")]
+    Bank(String),
 }
 
 /// Opens the database and applies migrations.
@@ -53,6 +55,11 @@ pub async fn open_database(settings: &Settings) -> Result<Db, StartError> {
             source,
         })?;
     db.migrate().await.map_err(StartError::Migrate)?;
+    // The built-in question bank is data: a broken file stops start-up naming file and line.
+    let bank = audit::questionnaire::builtin_bank().map_err(|e| StartError::Bank(e.to_string()))?;
+    audit::questionnaire::register_builtin_bank(&db, &bank)
+        .await
+        .map_err(|e| StartError::Bank(e.to_string()))?;
     Ok(db)
 }
 
@@ -118,7 +125,11 @@ impl Application {
     ) -> Result<(), StartError> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = if self.settings.run_worker {
-            let worker = crate::worker::build(self.state.db.clone(), &self.settings)
+            let worker =
+                crate::worker::build(self.state.db.clone(), &self.settings, &self.state.base_url)
+                    .map_err(StartError::Mail)?;
+            crate::worker::schedule_recurring(&self.state.db)
+                .await
                 .map_err(StartError::Mail)?;
             let mut rx = stop_rx.clone();
             Some(tokio::spawn(worker.run(

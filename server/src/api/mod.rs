@@ -3,6 +3,7 @@
 mod engagements;
 mod error;
 mod extract;
+mod questionnaire;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,6 +22,9 @@ pub use extract::{ApiJson, Caller};
         engagements::get_engagement,
         engagements::update_engagement,
         engagements::archive_engagement,
+        questionnaire::get_questionnaire,
+        questionnaire::save_answer,
+        questionnaire::get_scores,
     ),
     components(schemas(
         audit::engagements::Engagement,
@@ -32,6 +36,24 @@ pub use extract::{ApiJson, Caller};
         engagements::EngagementList,
         engagements::EngagementBody,
         engagements::PageMeta,
+        audit::questionnaire::Area,
+        audit::questionnaire::Choice,
+        audit::questionnaire::QuestionnaireStatus,
+        audit::questionnaire::AreaScore,
+        audit::questionnaire::Risk,
+        audit::questionnaire::RedFlag,
+        audit::questionnaire::ScoreLine,
+        questionnaire::BankVersion,
+        questionnaire::AnswerView,
+        questionnaire::QuestionView,
+        questionnaire::AreaView,
+        questionnaire::QuestionnaireView,
+        questionnaire::QuestionnaireBody,
+        questionnaire::AnswerRequest,
+        questionnaire::AnswerBody,
+        questionnaire::StaleAnswerBody,
+        questionnaire::ScoresView,
+        questionnaire::ScoresBody,
         error::ErrorBody,
         error::ErrorDetail,
     )),
@@ -61,4 +83,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_document))
         .merge(engagements::router())
+        .merge(questionnaire::router())
 }
