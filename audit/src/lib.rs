@@ -10,12 +10,15 @@ pub mod error;
 pub mod fields;
 pub mod jobs;
 pub mod mail;
+pub mod questionnaire;
 pub mod telemetry;
 
 #[cfg(feature = "server")]
 pub mod clock;
 #[cfg(feature = "server")]
 pub mod db;
+#[cfg(feature = "server")]
+pub mod markdown;
 #[cfg(feature = "server")]
 pub mod sessions;
 #[cfg(feature = "server")]

@@ -46,6 +46,22 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// The question bank: export the built-in one, check a file being edited.
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BankCommand {
+    /// Print the built-in question bank as JSON.
+    Export,
+    /// Check one bank file (an area or the intervention catalogue) and list its problems.
+    Check {
+        /// The TOML file, e.g. bank/database.toml.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +97,7 @@ pub type CliResult = Result<(), String>;
 pub async fn run(cli: Cli, mut settings: Settings) -> CliResult {
     match cli.command.unwrap_or(Command::Serve { addr: None }) {
         Command::Serve { addr } => {
+            require_builtin_bank()?;
             if let Some(addr) = addr {
                 settings.addr = addr;
             }
@@ -92,8 +109,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> CliResult {
                 .map_err(|e| e.to_string())
         }
         Command::Worker => {
+            require_builtin_bank()?;
             let db = open_database(&settings).await.map_err(|e| e.to_string())?;
-            let worker = crate::worker::build(db.clone(), &settings).map_err(|e| e.to_string())?;
+            let base_url = settings.public_url(settings.addr);
+            let worker = crate::worker::build(db.clone(), &settings, &base_url)
+                .map_err(|e| e.to_string())?;
+            crate::worker::schedule_recurring(&db)
+                .await
+                .map_err(|e| e.to_string())?;
             tracing::info!(worker = worker.name(), "worker started");
             worker
                 .run(std::time::Duration::from_millis(500), shutdown_signal())
@@ -171,6 +194,55 @@ pub async fn run(cli: Cli, mut settings: Settings) -> CliResult {
             Ok(())
         }
         Command::Backup { to } => backup(&settings, &to).await,
+        Command::Bank { command } => bank(command),
+    }
+}
+
+/// Serving with a broken bank would fail on the first questionnaire; fail at start-up instead.
+fn require_builtin_bank() -> CliResult {
+    audit::questionnaire::builtin_bank()
+        .map(|_| ())
+        .map_err(|e| format!("question bank: {e}"))
+}
+
+fn bank(command: BankCommand) -> CliResult {
+    match command {
+        BankCommand::Export => {
+            let bank =
+                audit::questionnaire::builtin_bank().map_err(|e| format!("question bank: {e}"))?;
+            let mut json = serde_json::to_string_pretty(&bank)
+                .map_err(|e| format!("cannot write the bank as JSON: {e}"))?;
+            json.push('\n');
+            // `plumbline bank export | head` closes the pipe early; that is not an error.
+            match std::io::Write::write_all(&mut std::io::stdout().lock(), json.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write the bank: {e}"))
+                }
+                _ => Ok(()),
+            }
+        }
+        BankCommand::Check { file } => {
+            let name = file.display().to_string();
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("cannot read {name}: {e}"))?;
+            match audit::questionnaire::check_file(&name, &text) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    Ok(())
+                }
+                Err(errors) => {
+                    // One `file:line: message` per line, as editors and CI logs expect.
+                    for problem in &errors.0 {
+                        eprintln!("{problem}");
+                    }
+                    let count = errors.0.len();
+                    Err(format!(
+                        "{name}: {count} problem{}",
+                        if count == 1 { "" } else { "s" }
+                    ))
+                }
+            }
+        }
     }
 }
 
