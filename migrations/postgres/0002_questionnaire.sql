@@ -17,6 +17,9 @@ create table bank_versions (
 );
 create unique index bank_versions_builtin_hash on bank_versions (content_hash) where firm_id is null;
 create index bank_versions_firm_id on bank_versions (firm_id, bank_version_id);
+-- Two publishes of one template at once cannot both take the same version number.
+create unique index bank_versions_template_version on bank_versions (bank_template_id, version)
+    where bank_template_id is not null;
 
 -- A firm's editable copy of a bank; publishing freezes it into a new bank_versions row.
 create table bank_templates (

@@ -59,6 +59,7 @@ pub fn FirmPage() -> impl IntoView {
     view! {
         <Title text="Firm"/>
         <h1>"Firm"</h1>
+        <p class="muted"><a href="/firm/bank">"Question bank"</a>": your firm's own versions of the questionnaire."</p>
         <section class="card">
             <h2>"Invite a consultant"</h2>
             <p class="muted">"They get an e-mail with a link to choose a password; it works once, for 7 days."</p>

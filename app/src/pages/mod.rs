@@ -1,8 +1,12 @@
 //! One module per feature; each holds its pages and the server functions they call.
 pub mod account;
 pub mod auth;
+pub mod bank;
 pub mod engagements;
 pub mod firm;
+pub mod invitations;
+pub mod questionnaire;
+pub mod review;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -66,23 +66,33 @@ pub async fn publish_firm_version(
 ) -> Result<BankVersionInfo> {
     let (content, hash) = content_of(bank)?;
     let now = now_ms();
-    let (bank_version_id, version): (i64, i64) = sqlx::query_as(
-        r#"insert into bank_versions (firm_id, bank_template_id, name, version, content_hash, content,
-                                      created_by, created_at, updated_at)
-           values ($1, $2, $3,
-                   (select coalesce(max(version), 0) + 1 from bank_versions where bank_template_id = $2),
-                   $4, $5, $6, $7, $7)
-           returning bank_version_id, version"#,
-    )
-    .bind(firm_id)
-    .bind(bank_template_id)
-    .bind(name)
-    .bind(&hash)
-    .bind(&content)
-    .bind(user_id)
-    .bind(now)
-    .fetch_one(db.pool())
-    .await?;
+    // The unique index on (template, version) refuses the loser of two simultaneous publishes;
+    // it takes the next number.
+    let mut attempts = 0;
+    let (bank_version_id, version): (i64, i64) = loop {
+        let inserted = sqlx::query_as(
+            r#"insert into bank_versions (firm_id, bank_template_id, name, version, content_hash, content,
+                                          created_by, created_at, updated_at)
+               values ($1, $2, $3,
+                       (select coalesce(max(version), 0) + 1 from bank_versions where bank_template_id = $2),
+                       $4, $5, $6, $7, $7)
+               returning bank_version_id, version"#,
+        )
+        .bind(firm_id)
+        .bind(bank_template_id)
+        .bind(name)
+        .bind(&hash)
+        .bind(&content)
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(db.pool())
+        .await
+        .map_err(Error::from);
+        match inserted {
+            Err(e) if e.is_unique_violation() && attempts < 5 => attempts += 1,
+            other => break other?,
+        }
+    };
     Ok(BankVersionInfo {
         bank_version_id,
         name: name.to_owned(),
@@ -143,18 +153,24 @@ pub async fn list_bank_versions(db: &Db, firm_id: i64) -> Result<Vec<BankVersion
 /// What a new questionnaire pins: the firm's most recently published version, or else the
 /// newest built-in one.
 pub async fn default_bank_version_id(db: &Db, firm_id: i64) -> Result<i64> {
-    let firm: Option<i64> = sqlx::query_scalar(
-        "select max(bank_version_id) from bank_versions where firm_id = $1",
-    )
-    .bind(firm_id)
-    .fetch_one(db.pool())
-    .await?;
+    let firm: Option<i64> =
+        sqlx::query_scalar("select max(bank_version_id) from bank_versions where firm_id = $1")
+            .bind(firm_id)
+            .fetch_one(db.pool())
+            .await?;
     if let Some(id) = firm {
         return Ok(id);
     }
-    let builtin: Option<i64> =
+    latest_builtin_version_id(db)
+        .await?
+        .ok_or_else(|| Error::Internal("no built-in question bank registered".to_owned()))
+}
+
+/// The newest built-in version, if one is registered.
+pub async fn latest_builtin_version_id(db: &Db) -> Result<Option<i64>> {
+    Ok(
         sqlx::query_scalar("select max(bank_version_id) from bank_versions where firm_id is null")
             .fetch_one(db.pool())
-            .await?;
-    builtin.ok_or_else(|| Error::Internal("no built-in question bank registered".to_owned()))
+            .await?,
+    )
 }
