@@ -19,7 +19,9 @@ pub fn Nav() -> impl IntoView {
     let log_out = ServerAction::<LogOut>::new();
     // Founders reach only their questionnaire: their bar offers nothing else.
     let founder_area = move || {
-        location.pathname.with(|p| p.starts_with("/questionnaire") || p.starts_with("/invite/"))
+        location
+            .pathname
+            .with(|p| p.starts_with("/questionnaire") || p.starts_with("/invite/"))
     };
     view! {
         <header class="topbar">

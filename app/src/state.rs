@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use audit::accounts::{LoginLimiter, Member};
-use audit::questionnaire::FounderAccess;
 use audit::db::Db;
+use audit::questionnaire::FounderAccess;
 use audit::telemetry::RouteMetrics;
 use axum::extract::FromRef;
 use http::{Method, StatusCode};
@@ -30,6 +30,8 @@ pub const SESSION_USER: &str = "user_id";
 /// The session key of a founder's session: the invitation it came from. Such a session reaches
 /// that engagement's questionnaire and nothing else.
 pub const SESSION_FOUNDER: &str = "founder_invitation_id";
+/// When that founder session began (unix ms): a revocation ends every session begun before it.
+pub const SESSION_FOUNDER_SINCE: &str = "founder_since";
 
 pub fn app_state() -> Result<AppState, UiError> {
     use_context::<AppState>().ok_or_else(|| {
@@ -83,9 +85,10 @@ pub async fn current_founder_opt() -> Result<Option<FounderAccess>, UiError> {
     let state = app_state()?;
     let session = session().await?;
     let invitation: Option<i64> = session.get(SESSION_FOUNDER).await.map_err(internal)?;
+    let since: Option<i64> = session.get(SESSION_FOUNDER_SINCE).await.map_err(internal)?;
     match invitation {
         None => Ok(None),
-        Some(id) => audit::questionnaire::founder_access(&state.db, id)
+        Some(id) => audit::questionnaire::founder_access(&state.db, id, since.unwrap_or(0))
             .await
             .map_err(fail),
     }

@@ -70,6 +70,9 @@ create table founder_invitations (
     expires_at bigint not null,
     used_at bigint,
     revoked_at bigint,
+    -- Founder sessions started before this moment are over (set when the invitation is revoked,
+    -- kept when a re-send reinstates it).
+    sessions_valid_from bigint not null default 0,
     sent_count bigint not null,
     last_sent_at bigint not null,
     last_progress_at bigint,

@@ -10,8 +10,10 @@ use axum::{Form, Json, Router};
 use tower_sessions::Session;
 
 use app::pages::questionnaire::{Flash, SESSION_FLASH};
-use app::state::{AppState, SESSION_FOUNDER, SESSION_USER};
-use audit::questionnaire::{self as q, AnswerInput, Area, Respondent, SaveOutcome, MAX_EVIDENCE_BYTES};
+use app::state::{AppState, SESSION_FOUNDER, SESSION_FOUNDER_SINCE, SESSION_USER};
+use audit::questionnaire::{
+    self as q, AnswerInput, Area, Respondent, SaveOutcome, MAX_EVIDENCE_BYTES,
+};
 
 /// Requests to `/evidence` may carry a file this large with its form; the domain refuses
 /// files over `MAX_EVIDENCE_BYTES` with a message, so a slightly larger file still gets one.
@@ -35,7 +37,13 @@ async fn respondent(state: &AppState, session: &Session) -> Option<Respondent> {
         }
     }
     if let Ok(Some(id)) = session.get::<i64>(SESSION_FOUNDER).await {
-        if let Ok(Some(founder)) = q::founder_access(&state.db, id).await {
+        let since = session
+            .get::<i64>(SESSION_FOUNDER_SINCE)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        if let Ok(Some(founder)) = q::founder_access(&state.db, id, since).await {
             return Some(Respondent::Founder(founder));
         }
     }
@@ -84,7 +92,12 @@ async fn save_area(
         }
     };
     let Some(area_bank) = area.and_then(|a| questionnaire.bank.area(a)) else {
-        flash(&session, false, "The form named no area; nothing was saved.").await;
+        flash(
+            &session,
+            false,
+            "The form named no area; nothing was saved.",
+        )
+        .await;
         return Redirect::to(&back).into_response();
     };
     let (mut saved, mut stale, mut refused) = (0, Vec::new(), Vec::new());
@@ -109,7 +122,11 @@ async fn save_area(
                     && a.notes == input.notes.trim()
                     && a.links.join("\n") == input.links.trim().replace("\r\n", "\n")
             }
-            None => input.choice.is_empty() && input.notes.trim().is_empty() && input.links.trim().is_empty(),
+            None => {
+                input.choice.is_empty()
+                    && input.notes.trim().is_empty()
+                    && input.links.trim().is_empty()
+            }
         };
         if unchanged {
             continue;
@@ -168,7 +185,8 @@ async fn upload_problem(
     back: &str,
 ) -> Response {
     if json {
-        let body = serde_json::json!({"error": {"code": "invalid", "message": message, "field": "file"}});
+        let body =
+            serde_json::json!({"error": {"code": "invalid", "message": message, "field": "file"}});
         return (status, Json(body)).into_response();
     }
     flash(session, false, message).await;
@@ -209,7 +227,14 @@ async fn upload_evidence(
                                 "The file is too large; files can be at most {} MB.",
                                 MAX_EVIDENCE_BYTES / 1_048_576
                             );
-                            return upload_problem(&session, json, StatusCode::PAYLOAD_TOO_LARGE, message, "/questionnaire").await;
+                            return upload_problem(
+                                &session,
+                                json,
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                message,
+                                "/questionnaire",
+                            )
+                            .await;
                         }
                     }
                 }
@@ -226,7 +251,10 @@ async fn upload_evidence(
                         ),
                     )
                 } else {
-                    (StatusCode::BAD_REQUEST, "The upload could not be read. Try again.".to_owned())
+                    (
+                        StatusCode::BAD_REQUEST,
+                        "The upload could not be read. Try again.".to_owned(),
+                    )
                 };
                 return upload_problem(&session, json, status, message, "/questionnaire").await;
             }
@@ -243,13 +271,35 @@ async fn upload_evidence(
         }
         Respondent::Member(_) => format!("/engagements/{engagement_id}/questionnaire"),
     };
-    let Some((file_name, bytes)) = file.filter(|(name, bytes)| !(name.is_empty() && bytes.is_empty())) else {
-        return upload_problem(&session, json, StatusCode::UNPROCESSABLE_ENTITY, "Choose a file to attach first.".to_owned(), &back).await;
+    let Some((file_name, bytes)) =
+        file.filter(|(name, bytes)| !(name.is_empty() && bytes.is_empty()))
+    else {
+        return upload_problem(
+            &session,
+            json,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Choose a file to attach first.".to_owned(),
+            &back,
+        )
+        .await;
     };
-    match q::save_file(&state.db, &who, engagement_id, &question_id, &file_name, &bytes).await {
+    match q::save_file(
+        &state.db,
+        &who,
+        engagement_id,
+        &question_id,
+        &file_name,
+        &bytes,
+    )
+    .await
+    {
         Ok(saved) => {
             if json {
-                return (StatusCode::CREATED, Json(serde_json::json!({"data": saved}))).into_response();
+                return (
+                    StatusCode::CREATED,
+                    Json(serde_json::json!({"data": saved})),
+                )
+                    .into_response();
             }
             flash(&session, true, format!("Attached “{}”.", saved.file_name)).await;
             Redirect::to(&back).into_response()
@@ -270,7 +320,14 @@ async fn upload_evidence(
         Err(audit::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not store an evidence file");
-            upload_problem(&session, json, StatusCode::INTERNAL_SERVER_ERROR, app::error::INTERNAL_MESSAGE.to_owned(), &back).await
+            upload_problem(
+                &session,
+                json,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                app::error::INTERNAL_MESSAGE.to_owned(),
+                &back,
+            )
+            .await
         }
     }
 }
@@ -290,7 +347,13 @@ async fn download_evidence(
             let ascii: String = file
                 .file_name
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             let disposition = format!(
                 "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -304,8 +367,14 @@ async fn download_evidence(
             if let Ok(v) = HeaderValue::from_str(&disposition) {
                 headers.insert(header::CONTENT_DISPOSITION, v);
             }
-            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("sandbox; default-src 'none'"),
+            );
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
             response
         }
         Err(audit::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),

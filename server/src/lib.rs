@@ -1,6 +1,7 @@
 //! The `plumbline` server: settings, start-up, router, middleware, REST API, job worker, CLI.
 //! `main` is thin; tests start [`startup::Application`] on port 0.
 #![forbid(unsafe_code)]
+#![recursion_limit = "512"]
 
 pub mod answering;
 pub mod api;

@@ -222,7 +222,10 @@ impl Settings {
             return Err(bad("PLUMBLINE_LOGIN_MAX_ATTEMPTS", "must be at least 1"));
         }
         if !(1..=90).contains(&self.reminder_days) {
-            return Err(bad("PLUMBLINE_REMINDER_DAYS", "must be a number of days from 1 to 90"));
+            return Err(bad(
+                "PLUMBLINE_REMINDER_DAYS",
+                "must be a number of days from 1 to 90",
+            ));
         }
         if self.body_limit_bytes < 1024 {
             return Err(bad("PLUMBLINE_BODY_LIMIT_BYTES", "must be at least 1024"));

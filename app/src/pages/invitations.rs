@@ -31,9 +31,10 @@ pub async fn questionnaire_summary(engagement_id: i64) -> Result<QuestionnaireOv
         audit::questionnaire::list_founder_invitations(&state.db, member.firm_id, engagement_id)
             .await
             .map_err(fail)?;
-    let q = audit::questionnaire::questionnaire(&state.db, &Respondent::Member(member), engagement_id)
-        .await
-        .map_err(fail)?;
+    let q =
+        audit::questionnaire::questionnaire(&state.db, &Respondent::Member(member), engagement_id)
+            .await
+            .map_err(fail)?;
     let (answered, questions) = q.overall_progress();
     Ok(QuestionnaireOverview {
         status: q.status,
@@ -46,7 +47,10 @@ pub async fn questionnaire_summary(engagement_id: i64) -> Result<QuestionnaireOv
 }
 
 #[server(prefix = "/fn", endpoint = "invite_founder")]
-pub async fn invite_founder(engagement_id: i64, form: FounderInvitationForm) -> Result<i64, UiError> {
+pub async fn invite_founder(
+    engagement_id: i64,
+    form: FounderInvitationForm,
+) -> Result<i64, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
     audit::questionnaire::invite_founder(&state.db, &member, engagement_id, &form, &state.base_url)
@@ -79,9 +83,14 @@ pub async fn revoke_founder_invitation(
 ) -> Result<(), UiError> {
     let member = current_member().await?;
     let state = app_state()?;
-    audit::questionnaire::revoke_founder_invitation(&state.db, &member, engagement_id, founder_invitation_id)
-        .await
-        .map_err(fail)
+    audit::questionnaire::revoke_founder_invitation(
+        &state.db,
+        &member,
+        engagement_id,
+        founder_invitation_id,
+    )
+    .await
+    .map_err(fail)
 }
 
 #[component]

@@ -115,6 +115,10 @@ pub async fn start_questionnaire(token: String, next: Option<String>) -> Result<
         .insert(SESSION_FOUNDER, access.founder_invitation_id)
         .await
         .map_err(internal)?;
+    session
+        .insert(SESSION_FOUNDER_SINCE, audit::clock::now_ms())
+        .await
+        .map_err(internal)?;
     let target = next
         .filter(|n| n.starts_with("/questionnaire") && !n.contains("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/questionnaire".to_owned());

@@ -90,7 +90,10 @@ pub async fn save_file(
         .ok_or_else(|| Error::invalid("question_id", "There is no such question."))?;
     let file_name = clean_file_name(file_name);
     if bytes.is_empty() {
-        return Err(Error::invalid("file", "The file is empty. Choose a file to attach."));
+        return Err(Error::invalid(
+            "file",
+            "The file is empty. Choose a file to attach.",
+        ));
     }
     if bytes.len() > MAX_EVIDENCE_BYTES {
         return Err(Error::invalid(
@@ -146,8 +149,15 @@ pub async fn save_file(
 type FileRow = (i64, String, String, String, i64, String, i64);
 
 fn file_from_row(row: FileRow) -> EvidenceFile {
-    let (evidence_file_id, question_id, file_name, content_type, size_bytes, uploaded_by, created_at) =
-        row;
+    let (
+        evidence_file_id,
+        question_id,
+        file_name,
+        content_type,
+        size_bytes,
+        uploaded_by,
+        created_at,
+    ) = row;
     EvidenceFile {
         evidence_file_id,
         question_id,
@@ -210,7 +220,10 @@ mod tests {
     fn files_are_told_apart_by_content() {
         assert_eq!(sniff(b"%PDF-1.7 ..."), Some("application/pdf"));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(sniff(b"2026-01-01 GET /users 200 12ms\n"), Some("text/plain; charset=utf-8"));
+        assert_eq!(
+            sniff(b"2026-01-01 GET /users 200 12ms\n"),
+            Some("text/plain; charset=utf-8")
+        );
         assert_eq!(sniff(&[0x7f, b'E', b'L', b'F', 0, 0, 0xff]), None);
     }
 

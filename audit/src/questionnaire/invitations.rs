@@ -50,8 +50,12 @@ fn link_problem(used: bool, revoked: bool, expired: bool) -> Error {
 
 /// Why a fresh link is being sent; it sets the e-mail's words.
 pub enum LinkPurpose {
-    Invitation { from: String },
-    Resend { from: String },
+    Invitation {
+        from: String,
+    },
+    Resend {
+        from: String,
+    },
     Reminder,
     FreshLink,
     Clarification {
@@ -243,7 +247,17 @@ pub async fn list_founder_invitations(
     engagement_id: i64,
 ) -> Result<Vec<FounderInvitation>> {
     check_engagement(db, firm_id, engagement_id).await?;
-    type Row = (i64, String, String, i64, Option<i64>, Option<i64>, i64, i64, Option<i64>);
+    type Row = (
+        i64,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        i64,
+        i64,
+        Option<i64>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         r#"select founder_invitation_id, name, email, expires_at, used_at, revoked_at, sent_count,
                   last_sent_at, last_progress_at
@@ -257,7 +271,17 @@ pub async fn list_founder_invitations(
     Ok(rows
         .into_iter()
         .map(
-            |(id, name, email, expires_at, used_at, revoked_at, sent_count, last_sent_at, last_progress_at)| {
+            |(
+                id,
+                name,
+                email,
+                expires_at,
+                used_at,
+                revoked_at,
+                sent_count,
+                last_sent_at,
+                last_progress_at,
+            )| {
                 FounderInvitation {
                     founder_invitation_id: id,
                     name,
@@ -307,7 +331,7 @@ pub async fn revoke_founder_invitation(
 ) -> Result<()> {
     let now = now_ms();
     let updated = sqlx::query(
-        r#"update founder_invitations set revoked_at = $1, updated_at = $1
+        r#"update founder_invitations set revoked_at = $1, sessions_valid_from = $1, updated_at = $1
            where founder_invitation_id = $2 and engagement_id = $3 and firm_id = $4"#,
     )
     .bind(now)
@@ -322,7 +346,16 @@ pub async fn revoke_founder_invitation(
     Ok(())
 }
 
-type LinkRow = (i64, String, String, i64, Option<i64>, Option<i64>, String, String);
+type LinkRow = (
+    i64,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+);
 
 async fn find_by_token(db: &Db, token: &str) -> Result<LinkRow> {
     let found: Option<LinkRow> = sqlx::query_as(
@@ -383,21 +416,29 @@ pub async fn accept_founder_invitation(db: &Db, token: &str) -> Result<FounderAc
             expired,
         ));
     }
-    founder_access(db, founder_invitation_id)
+    founder_access(db, founder_invitation_id, now)
         .await?
         .ok_or(Error::NotFound)
 }
 
-/// A founder's access, if the invitation is still valid (not revoked, engagement not archived).
-pub async fn founder_access(db: &Db, founder_invitation_id: i64) -> Result<Option<FounderAccess>> {
+/// A founder's access, if the invitation is still valid (not revoked, engagement not archived)
+/// and the session began after the last revocation: a re-send reinstates the invitation, never
+/// the sessions that were open when it was revoked.
+pub async fn founder_access(
+    db: &Db,
+    founder_invitation_id: i64,
+    session_started_at: i64,
+) -> Result<Option<FounderAccess>> {
     let row: Option<(i64, i64, i64, String, String, String, String)> = sqlx::query_as(
         r#"select i.founder_invitation_id, i.firm_id, i.engagement_id, i.name, i.email, f.name, e.client_name
            from founder_invitations i
            join engagements e on e.engagement_id = i.engagement_id
            join firms f on f.firm_id = i.firm_id
-           where i.founder_invitation_id = $1 and i.revoked_at is null and e.status <> 'archived'"#,
+           where i.founder_invitation_id = $1 and i.revoked_at is null and e.status <> 'archived'
+             and i.sessions_valid_from <= $2"#,
     )
     .bind(founder_invitation_id)
+    .bind(session_started_at)
     .fetch_optional(db.pool())
     .await?;
     Ok(row.map(
@@ -464,7 +505,12 @@ pub(crate) async fn record_progress(db: &Db, founder_invitation_id: i64, now: i6
 /// The scheduled sweep: a founder whose invitation has seen no progress for `after_days` (and
 /// no reminder in that time) gets a reminder with a fresh link. Safe to run on several workers
 /// at once: each reminder is claimed by a guarded update. Returns how many were sent.
-pub async fn send_due_reminders(db: &Db, now: i64, after_days: i64, base_url: &str) -> Result<usize> {
+pub async fn send_due_reminders(
+    db: &Db,
+    now: i64,
+    after_days: i64,
+    base_url: &str,
+) -> Result<usize> {
     let cutoff = now - after_days.max(1) * DAY_MS;
     let due: Vec<(i64, i64, i64)> = sqlx::query_as(
         r#"select i.founder_invitation_id, i.firm_id, i.engagement_id

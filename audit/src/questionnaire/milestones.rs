@@ -38,7 +38,10 @@ pub fn compare(bank: &Bank, before: Milestone, after: Milestone) -> MilestoneCom
     let changes = bank
         .questions()
         .filter_map(|q| {
-            let (b, a) = (old.get(q.id.as_str()).copied(), new.get(q.id.as_str()).copied());
+            let (b, a) = (
+                old.get(q.id.as_str()).copied(),
+                new.get(q.id.as_str()).copied(),
+            );
             if b == a {
                 return None;
             }
@@ -84,7 +87,8 @@ pub async fn create_milestone(
     engagement_id: i64,
     name: &str,
 ) -> Result<i64> {
-    let name = required_text("name", "milestone name", name, 120).map_err(|e| Error::Invalid(vec![e]))?;
+    let name =
+        required_text("name", "milestone name", name, 120).map_err(|e| Error::Invalid(vec![e]))?;
     let (bank_version, bank) = engagement_bank(db, member.firm_id, engagement_id).await?;
     let choices = choices_of(db, engagement_id).await?;
     let scores = scoring::score(&bank, &choices);
@@ -111,7 +115,9 @@ pub async fn create_milestone(
     Ok(milestone_id)
 }
 
-fn milestone_from_row((milestone_id, name, created_at, snapshot): (i64, String, i64, String)) -> Result<Milestone> {
+fn milestone_from_row(
+    (milestone_id, name, created_at, snapshot): (i64, String, i64, String),
+) -> Result<Milestone> {
     let snapshot: MilestoneSnapshot = serde_json::from_str(&snapshot)
         .map_err(|e| Error::Internal(format!("milestone {milestone_id}: {e}")))?;
     Ok(Milestone {
@@ -146,7 +152,12 @@ pub async fn compare_milestones(
     second: i64,
 ) -> Result<MilestoneComparison> {
     let all = list_milestones(db, firm_id, engagement_id).await?;
-    let find = |id: i64| all.iter().find(|m| m.milestone_id == id).cloned().ok_or(Error::NotFound);
+    let find = |id: i64| {
+        all.iter()
+            .find(|m| m.milestone_id == id)
+            .cloned()
+            .ok_or(Error::NotFound)
+    };
     let (mut before, mut after) = (find(first)?, find(second)?);
     if before.milestone_id > after.milestone_id {
         std::mem::swap(&mut before, &mut after);

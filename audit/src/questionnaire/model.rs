@@ -145,12 +145,18 @@ impl AnswerInput {
             if !ok {
                 errors.push(FieldError::new(
                     "links",
-                    format!("“{}” is not a web address starting with https://.", shorten(link)),
+                    format!(
+                        "“{}” is not a web address starting with https://.",
+                        shorten(link)
+                    ),
                 ));
             }
         }
         if self.version < 0 {
-            errors.push(FieldError::new("version", "The version cannot be negative."));
+            errors.push(FieldError::new(
+                "version",
+                "The version cannot be negative.",
+            ));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -179,9 +185,13 @@ fn shorten(text: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum SaveOutcome {
-    Saved { answer: Answer },
+    Saved {
+        answer: Answer,
+    },
     /// Someone saved a newer version first; nothing was written.
-    Stale { current: Answer },
+    Stale {
+        current: Answer,
+    },
 }
 
 /// A consultant's comment on an answer, or a request to a founder for clarification.

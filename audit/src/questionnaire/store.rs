@@ -160,11 +160,7 @@ async fn answer_of(db: &Db, engagement_id: i64, question_id: &str) -> Result<Opt
 }
 
 /// Everything the questionnaire page shows, for a founder of the engagement or a member of its firm.
-pub async fn questionnaire(
-    db: &Db,
-    who: &Respondent,
-    engagement_id: i64,
-) -> Result<Questionnaire> {
+pub async fn questionnaire(db: &Db, who: &Respondent, engagement_id: i64) -> Result<Questionnaire> {
     who.check_engagement(engagement_id)?;
     let firm_id = who.firm_id();
     let (bank_version_id, status, submitted_at, submitted_by) =
@@ -311,7 +307,8 @@ pub async fn submit(db: &Db, founder: &FounderAccess, base_url: &str) -> Result<
     .bind(founder.engagement_id)
     .fetch_one(&mut *tx)
     .await?;
-    let to = EmailAddress::parse("email", &consultant_email).map_err(|e| Error::Internal(e.message))?;
+    let to =
+        EmailAddress::parse("email", &consultant_email).map_err(|e| Error::Internal(e.message))?;
     let link = format!(
         "{}/engagements/{}/questionnaire",
         base_url.trim_end_matches('/'),
@@ -387,8 +384,12 @@ pub async fn add_comment(
     let question = bank
         .question(question_id)
         .ok_or_else(|| Error::invalid("question_id", "There is no such question."))?;
-    let body = crate::fields::required_text("body", "comment", body, 5000)
+    // A comment is Markdown and may span paragraphs.
+    let body = crate::fields::optional_text("body", "comment", body, 5000)
         .map_err(|e| Error::Invalid(vec![e]))?;
+    if body.is_empty() {
+        return Err(Error::invalid("body", "Enter the comment."));
+    }
     let now = now_ms();
     let mut tx = db.pool().begin().await?;
     sqlx::query(
@@ -406,7 +407,11 @@ pub async fn add_comment(
     .execute(&mut *tx)
     .await?;
     if let Some(founder_invitation_id) = ask_founder {
-        let question_link = format!("/questionnaire?area={}#q-{}", question.area.as_str(), question.id);
+        let question_link = format!(
+            "/questionnaire?area={}#q-{}",
+            question.area.as_str(),
+            question.id
+        );
         invitations::mail_fresh_link(
             &mut tx,
             member.firm_id,
@@ -471,7 +476,11 @@ pub async fn choices_of(db: &Db, engagement_id: i64) -> Result<HashMap<String, C
 }
 
 /// The engagement's scores, for a founder of it or a member of its firm.
-pub async fn scores(db: &Db, who: &Respondent, engagement_id: i64) -> Result<(BankVersionInfo, Scorecard)> {
+pub async fn scores(
+    db: &Db,
+    who: &Respondent,
+    engagement_id: i64,
+) -> Result<(BankVersionInfo, Scorecard)> {
     who.check_engagement(engagement_id)?;
     let (info, bank) = engagement_bank(db, who.firm_id(), engagement_id).await?;
     let choices = choices_of(db, engagement_id).await?;

@@ -286,9 +286,11 @@ impl TestApp {
     pub async fn wait_for_jobs(&self) {
         let started = Instant::now();
         loop {
+            // Jobs due now; a recurring job's next run (an hour away) is not pending work.
             let pending: i64 = sqlx::query_scalar(
-                "select count(*) from jobs where status in ('queued', 'running')",
+                "select count(*) from jobs where status in ('queued', 'running') and run_at <= $1",
             )
+            .bind(audit::clock::now_ms())
             .fetch_one(self.db.pool())
             .await
             .expect("a count of pending jobs");
@@ -450,4 +452,89 @@ fn mail_files_in(folder: &Path) -> Vec<String> {
         .iter()
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .collect()
+}
+
+/// The token of the first `/invite/<token>` link (a founder's invitation) in a text.
+pub fn founder_token_in(text: &str) -> String {
+    let start = text.find("/invite/").expect("an /invite/ link in the mail") + "/invite/".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+impl TestApp {
+    /// The text of every mail file addressed to `to` so far.
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        let header = format!("To: {to}");
+        self.mail_files()
+            .into_iter()
+            .filter(|m| m.contains(&header))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for a mail to `to` for which `wanted` holds; returns its text.
+    pub async fn wait_for_mail_to_matching(
+        &self,
+        to: &str,
+        wanted: impl Fn(&str) -> bool,
+    ) -> String {
+        let started = Instant::now();
+        loop {
+            if let Some(mail) = self.mails_to(to).into_iter().find(|m| wanted(m)) {
+                return mail;
+            }
+            assert!(
+                started.elapsed() < MAIL_WAIT,
+                "no such mail to {to} arrived within {MAIL_WAIT:?}; mails to {to}: {:?}",
+                self.mails_to(to)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The member on `consultant` invites a founder to an engagement (`/fn/invite_founder`);
+    /// returns the invitation's id and the token of the link in the invitation mail.
+    pub async fn invite_founder(
+        &self,
+        consultant: &Client,
+        engagement_id: i64,
+        name: &str,
+        email: &str,
+    ) -> (i64, String) {
+        let response = self
+            .call_fn(
+                consultant,
+                "invite_founder",
+                &[
+                    ("engagement_id", engagement_id.to_string().as_str()),
+                    ("form[name]", name),
+                    ("form[email]", email),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{email} is invited");
+        let invitation_id = json(response)
+            .await
+            .as_i64()
+            .expect("the new invitation's id");
+        let token = founder_token_in(&self.wait_for_mail_to(email).await);
+        (invitation_id, token)
+    }
+
+    /// Opens a founder's link in a browser of its own and starts the questionnaire; returns that
+    /// browser, now in a founder session.
+    pub async fn start_founder(&self, token: &str) -> Client {
+        let client = new_client();
+        let response = self
+            .call_fn(&client, "start_questionnaire", &[("token", token)])
+            .await;
+        assert!(
+            is_fn_redirect(&response, "/questionnaire"),
+            "the founder's link starts the questionnaire: {} {:?}",
+            response.status(),
+            response.text().await
+        );
+        client
+    }
 }
