@@ -17,7 +17,8 @@ use crate::error::UiError;
 
 #[cfg(feature = "ssr")]
 use crate::state::{
-    app_state, current_founder, fail, internal, session, SESSION_FOUNDER, SESSION_USER,
+    app_state, current_founder, fail, internal, session, SESSION_FOUNDER, SESSION_FOUNDER_SINCE,
+    SESSION_USER,
 };
 
 /// A one-time message for the next page view (set by plain form posts and uploads).
