@@ -704,8 +704,11 @@ fn area_score_card(id: i64, a: AreaScore) -> impl IntoView {
     let explanation = if a.explanation.is_empty() {
         view! { <p class="muted small">"No question cost this area points."</p> }.into_any()
     } else {
+        let count = a.explanation.len();
         view! {
-            <h3>"What moved this score"</h3>
+            // Folded: the list is long, and the red flags above say what matters most.
+            <details class="explanation">
+            <summary>{format!("What moved this score ({count} questions)")}</summary>
             <div class="table-wrap">
                 <table>
                     <thead>
@@ -728,6 +731,7 @@ fn area_score_card(id: i64, a: AreaScore) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+            </details>
         }
         .into_any()
     };
