@@ -204,20 +204,20 @@ async fn upload_evidence(
     let Some(who) = respondent(&state, &session).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let engagement_id = match &who {
-        Respondent::Founder(f) => f.engagement_id,
-        // Members attach evidence from the review page, which names the engagement.
-        Respondent::Member(_) => headers
-            .get("x-engagement-id")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0),
-    };
-    let (mut question_id, mut file) = (String::new(), None);
+    // A founder's engagement comes from the session; a member names it in the form.
+    let (mut question_id, mut named_engagement, mut file) = (String::new(), 0_i64, None);
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) => match field.name() {
                 Some("question_id") => question_id = field.text().await.unwrap_or_default(),
+                Some("engagement_id") => {
+                    named_engagement = field
+                        .text()
+                        .await
+                        .ok()
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0)
+                }
                 Some("file") => {
                     let name = field.file_name().unwrap_or("evidence").to_owned();
                     match field.bytes().await {
@@ -260,6 +260,10 @@ async fn upload_evidence(
             }
         }
     }
+    let engagement_id = match &who {
+        Respondent::Founder(f) => f.engagement_id,
+        Respondent::Member(_) => named_engagement,
+    };
     let back = match &who {
         Respondent::Founder(_) => {
             let area = question_id.split('.').next().unwrap_or("observability");

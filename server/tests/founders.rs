@@ -998,3 +998,50 @@ async fn a_founder_without_progress_is_reminded_once_with_a_fresh_link() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_founder_sees_what_the_consultant_asked_but_not_the_consultants_own_notes() {
+    with_app(|app| async move {
+        let (consultant, _, id) = consultant_with_engagement(&app).await;
+        let (invitation, token) = app
+            .invite_founder(&consultant, id, "Ada Founder", &unique_email("founder-"))
+            .await;
+        let founder = app.start_founder(&token).await;
+        let view = my_questionnaire(&app, &founder).await;
+        let question = question_ids(&view, "database").remove(0);
+        let comment = |body: &'static str, ask: String| {
+            let (app, consultant, question) = (&app, &consultant, question.clone());
+            async move {
+                let response = app
+                    .call_fn(
+                        consultant,
+                        "add_comment",
+                        &[
+                            ("engagement_id", id.to_string().as_str()),
+                            ("form[question_id]", question.as_str()),
+                            ("form[body]", body),
+                            ("form[ask_founder]", ask.as_str()),
+                        ],
+                    )
+                    .await;
+                assert!(response.status().is_success(), "{}", response.status());
+            }
+        };
+        comment(
+            "Internal: they seem unsure here.\n\nCheck the logs.",
+            String::new(),
+        )
+        .await;
+        comment("Which **ORM** do you use?", invitation.to_string()).await;
+
+        let view = my_questionnaire(&app, &founder).await;
+        let comments = view["questionnaire"]["comments"]
+            .as_array()
+            .expect("comments");
+        assert_eq!(comments.len(), 1, "only the clarification: {comments:?}");
+        assert_eq!(comments[0]["clarification"], true);
+        let html = comments[0]["body_html"].as_str().expect("body_html");
+        assert!(html.contains("<strong>ORM</strong>"), "{html}");
+    })
+    .await;
+}

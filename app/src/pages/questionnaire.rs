@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use audit::questionnaire::{
-    Answer, AnswerInput, Area, Choice, EvidenceFile, FounderInvitationPreview, Question,
+    Answer, AnswerInput, Area, Choice, Comment, EvidenceFile, FounderInvitationPreview, Question,
     Questionnaire, SaveOutcome,
 };
 use leptos::prelude::*;
@@ -388,6 +388,7 @@ fn founder_page(
     let open = q.is_open();
     let bank = StoredValue::new(q.bank.clone());
     let files = StoredValue::new(q.files.clone());
+    let comments = StoredValue::new(q.comments.clone());
     let progress = move |a: Area| {
         bank.with_value(|b| {
             let Some(area) = b.area(a) else { return (0, 0) };
@@ -455,7 +456,8 @@ fn founder_page(
                             {questions.iter().map(|question| {
                                 let answer = known.with_untracked(|k| k.get(&question.id).cloned());
                                 let mine: Vec<EvidenceFile> = files.with_value(|f| f.iter().filter(|f| f.question_id == question.id).cloned().collect());
-                                question_card(question.clone(), answer, mine, open, known)
+                                let asked: Vec<Comment> = comments.with_value(|c| c.iter().filter(|c| c.question_id == question.id).cloned().collect());
+                                question_card(question.clone(), answer, mine, asked, open, known)
                             }).collect_view()}
                             <Show when=move || open>
                                 <div class="actions">
@@ -517,6 +519,7 @@ fn question_card(
     question: Question,
     answer: Option<Answer>,
     files: Vec<EvidenceFile>,
+    asked: Vec<Comment>,
     open: bool,
     known: RwSignal<HashMap<String, Answer>>,
 ) -> AnyView {
@@ -553,6 +556,13 @@ fn question_card(
         <article class="question card" id=format!("q-{id}")>
             <fieldset disabled=!open>
                 <legend><h3>{question.prompt.clone()}</h3></legend>
+                {asked.into_iter().map(|c| view! {
+                    <div class="banner info clarification" role="note">
+                        <p class="small"><strong>{c.author_name.clone()}" asks"</strong>" · "{format_time(c.created_at)}</p>
+                        // body_html was rendered from Markdown and sanitized on the server.
+                        <div inner_html=c.body_html.clone()></div>
+                    </div>
+                }).collect_view()}
                 <details class="why">
                     <summary>"Why this matters"</summary>
                     <p class="pre">{help}</p>

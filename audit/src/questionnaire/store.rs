@@ -189,7 +189,12 @@ pub async fn questionnaire(db: &Db, who: &Respondent, engagement_id: i64) -> Res
         bank,
         answers: answers_of(db, engagement_id).await?,
         files: super::evidence::list_files(db, engagement_id).await?,
-        comments: comments_of(db, engagement_id).await?,
+        comments: comments_of(db, engagement_id)
+            .await?
+            .into_iter()
+            // A consultant's own notes stay with the firm; founders see what was asked of them.
+            .filter(|c| c.clarification || matches!(who, Respondent::Member(_)))
+            .collect(),
         reviewed_areas: reviewed.iter().filter_map(|a| Area::parse(a)).collect(),
     })
 }
