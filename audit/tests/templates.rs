@@ -337,3 +337,68 @@ async fn bad_input_names_its_field_and_changes_nothing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_engagement_switches_bank_only_until_the_first_answer() {
+    with_db(|db| async move {
+        let owner = owner(&db).await;
+        let engagement = new_engagement(&db, &owner, "Switcher").await;
+        let (pinned, _) = engagement_bank(&db, owner.firm_id, engagement)
+            .await
+            .expect("the questionnaire pins the built-in bank");
+        assert!(pinned.builtin);
+
+        let id = clone_builtin(&db, &owner, "House bank")
+            .await
+            .expect("clone");
+        let v1 = publish(&db, &owner, id).await.expect("publish");
+        let switched = questionnaire::set_bank_version(&db, &owner, engagement, v1.bank_version_id)
+            .await
+            .expect("no answers yet: the bank can change");
+        assert_eq!(switched.label(), "House bank v1");
+        let (now, _) = engagement_bank(&db, owner.firm_id, engagement)
+            .await
+            .expect("the bank");
+        assert_eq!(now.bank_version_id, v1.bank_version_id);
+
+        // Another firm's version is not one to choose.
+        let other = common::owner(&db).await;
+        let theirs = clone_builtin(&db, &other, "Theirs").await.expect("clone");
+        let theirs = publish(&db, &other, theirs).await.expect("publish");
+        let refused =
+            questionnaire::set_bank_version(&db, &owner, engagement, theirs.bank_version_id)
+                .await
+                .expect_err("another firm's version");
+        assert_eq!(fields_of(&refused), vec!["bank_version_id"]);
+
+        // After the first answer the version stays.
+        let question = now_first_question(&db, &owner, engagement).await;
+        let answer = questionnaire::AnswerInput {
+            question_id: question,
+            choice: "yes".into(),
+            ..Default::default()
+        };
+        questionnaire::save_answer(
+            &db,
+            &questionnaire::Respondent::Member(owner.clone()),
+            engagement,
+            &answer,
+        )
+        .await
+        .expect("an answer");
+        let refused =
+            questionnaire::set_bank_version(&db, &owner, engagement, pinned.bank_version_id)
+                .await
+                .expect_err("answers exist");
+        assert!(matches!(refused, Error::Conflict { .. }), "{refused:?}");
+    })
+    .await;
+}
+
+async fn now_first_question(db: &Db, member: &Member, engagement: i64) -> String {
+    let (_, bank) = engagement_bank(db, member.firm_id, engagement)
+        .await
+        .expect("the bank");
+    let first = bank.questions().next().expect("a question").id.clone();
+    first
+}

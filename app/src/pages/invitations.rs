@@ -1,7 +1,9 @@
 //! The questionnaire panel of the engagement page: progress, links to review, scores and
 //! milestones, and the founders' invitations (invite, re-send, revoke).
 use audit::engagements::Founder;
-use audit::questionnaire::{FounderInvitation, FounderInvitationForm, QuestionnaireStatus};
+use audit::questionnaire::{
+    BankVersionInfo, FounderInvitation, FounderInvitationForm, QuestionnaireStatus,
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +18,9 @@ pub struct QuestionnaireOverview {
     pub status: QuestionnaireStatus,
     pub answered: usize,
     pub questions: usize,
-    pub bank_label: String,
+    pub bank_version: BankVersionInfo,
+    /// The versions the firm may switch to; empty once anyone has answered.
+    pub bank_choices: Vec<BankVersionInfo>,
     pub invitations: Vec<FounderInvitation>,
     /// The server's clock, so "expired" reads the same on every screen.
     pub now: i64,
@@ -31,19 +35,40 @@ pub async fn questionnaire_summary(engagement_id: i64) -> Result<QuestionnaireOv
         audit::questionnaire::list_founder_invitations(&state.db, member.firm_id, engagement_id)
             .await
             .map_err(fail)?;
-    let q =
-        audit::questionnaire::questionnaire(&state.db, &Respondent::Member(member), engagement_id)
-            .await
-            .map_err(fail)?;
+    let q = audit::questionnaire::questionnaire(
+        &state.db,
+        &Respondent::Member(member.clone()),
+        engagement_id,
+    )
+    .await
+    .map_err(fail)?;
     let (answered, questions) = q.overall_progress();
+    let bank_choices = if q.answers.is_empty() {
+        audit::questionnaire::list_bank_versions(&state.db, member.firm_id)
+            .await
+            .map_err(fail)?
+    } else {
+        Vec::new()
+    };
     Ok(QuestionnaireOverview {
         status: q.status,
         answered,
         questions,
-        bank_label: q.bank_version.label(),
+        bank_version: q.bank_version,
+        bank_choices,
         invitations,
         now: audit::clock::now_ms(),
     })
+}
+
+#[server(prefix = "/fn", endpoint = "set_engagement_bank")]
+pub async fn set_engagement_bank(engagement_id: i64, bank_version_id: i64) -> Result<(), UiError> {
+    let member = current_member().await?;
+    let state = app_state()?;
+    audit::questionnaire::set_bank_version(&state.db, &member, engagement_id, bank_version_id)
+        .await
+        .map(|_| ())
+        .map_err(fail)
 }
 
 #[server(prefix = "/fn", endpoint = "invite_founder")]
@@ -99,6 +124,8 @@ pub fn QuestionnairePanel(engagement_id: i64, founders: Vec<Founder>) -> impl In
     let invite_error = action_error(invite);
     let resend = ServerAction::<ResendFounderInvitation>::new();
     let revoke = ServerAction::<RevokeFounderInvitation>::new();
+    let set_bank = ServerAction::<SetEngagementBank>::new();
+    let bank_error = action_error(set_bank);
     let row_error = Signal::derive(move || {
         resend
             .value()
@@ -112,6 +139,7 @@ pub fn QuestionnairePanel(engagement_id: i64, founders: Vec<Founder>) -> impl In
                 invite.version().get(),
                 resend.version().get(),
                 revoke.version().get(),
+                set_bank.version().get(),
             )
         },
         move |_| questionnaire_summary(engagement_id),
@@ -135,7 +163,23 @@ pub fn QuestionnairePanel(engagement_id: i64, founders: Vec<Founder>) -> impl In
                     let not_invited: Vec<Founder> = founders.with_value(|f| f.iter().filter(|f| !invited.contains(&f.email.to_lowercase())).cloned().collect());
                     view! {
                         <p>{status}" · "{format!("{} of {} questions answered", s.answered, s.questions)}" · "
-                            <span class="muted small">{s.bank_label.clone()}</span></p>
+                            <span class="muted small">{s.bank_version.label()}</span></p>
+                        {(s.bank_choices.len() > 1).then(|| {
+                            let current = s.bank_version.bank_version_id;
+                            view! {
+                                <ActionForm action=set_bank attr:class="inline-form bank-choice">
+                                    <input type="hidden" name="engagement_id" value=engagement_id/>
+                                    <label for="bank_version_id">"Question bank (until the first answer)"</label>
+                                    <select id="bank_version_id" name="bank_version_id">
+                                        {s.bank_choices.iter().map(|v| view! {
+                                            <option value=v.bank_version_id selected=v.bank_version_id == current>{v.label()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    <button type="submit" class="secondary">"Use this bank"</button>
+                                </ActionForm>
+                                <ErrorBanner error=bank_error/>
+                            }
+                        })}
                         <progress max=s.questions value=s.answered aria-label="Questionnaire progress"></progress>
                         <h3>"Founders"</h3>
                         <ErrorBanner error=row_error/>

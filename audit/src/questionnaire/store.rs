@@ -467,6 +467,46 @@ pub async fn set_area_reviewed(
     Ok(())
 }
 
+/// Switches the engagement to another bank version the firm may use, while nobody has answered
+/// yet; after the first answer the version stays pinned.
+pub async fn set_bank_version(
+    db: &Db,
+    member: &Member,
+    engagement_id: i64,
+    bank_version_id: i64,
+) -> Result<BankVersionInfo> {
+    ensure(db, member.firm_id, engagement_id).await?;
+    let (info, _) = versions::bank_version(db, member.firm_id, bank_version_id)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => Error::invalid(
+                "bank_version_id",
+                "Choose one of the firm's question banks.",
+            ),
+            other => other,
+        })?;
+    let now = now_ms();
+    let updated = sqlx::query(
+        r#"update questionnaires set bank_version_id = $1, updated_at = $2
+           where engagement_id = $3 and firm_id = $4
+             and not exists (select 1 from answers where answers.engagement_id = $3)"#,
+    )
+    .bind(bank_version_id)
+    .bind(now)
+    .bind(engagement_id)
+    .bind(member.firm_id)
+    .execute(db.pool())
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::Conflict {
+            field: Some("bank_version_id".to_owned()),
+            message: "Founders have started answering, so this engagement keeps its question bank."
+                .to_owned(),
+        });
+    }
+    Ok(info)
+}
+
 /// The answered choices of an engagement, by question id.
 pub async fn choices_of(db: &Db, engagement_id: i64) -> Result<HashMap<String, Choice>> {
     let rows: Vec<(String, Option<String>)> =
