@@ -9,7 +9,8 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 
 use common::{
-    founder_token_in, header, is_fn_redirect, json, new_client, unique_email, with_app, TestApp,
+    area_questions, founder_token_in, header, is_fn_redirect, json, new_client, unique_email,
+    with_app, TestApp,
 };
 
 const CLIENT: &str = "Brightwater Analytics";
@@ -67,14 +68,7 @@ async fn my_questionnaire(app: &TestApp, founder: &Client) -> Value {
 
 /// The question ids of one area, in the order the bank lists them.
 fn question_ids(view: &Value, area: &str) -> Vec<String> {
-    view["questionnaire"]["bank"]["areas"]
-        .as_array()
-        .expect("areas")
-        .iter()
-        .find(|a| a["area"] == area)
-        .expect("the area")["questions"]
-        .as_array()
-        .expect("questions")
+    area_questions(view, area)
         .iter()
         .map(|q| q["id"].as_str().expect("a question id").to_owned())
         .collect()

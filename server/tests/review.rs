@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json as json_value, Value};
 
-use common::{json, unique_email, with_app, TestApp};
+use common::{area_questions, json, unique_email, with_app, TestApp};
 
 const CLIENT: &str = "Quillfeather Logistics";
 
@@ -57,14 +57,7 @@ async fn review_data(app: &TestApp, client: &Client, id: i64) -> Value {
 
 /// The questions of one area in the review data, as (id, red flag).
 fn questions_of(data: &Value, area: &str) -> Vec<(String, bool)> {
-    data["questionnaire"]["bank"]["areas"]
-        .as_array()
-        .expect("areas")
-        .iter()
-        .find(|a| a["area"] == area)
-        .expect("the area")["questions"]
-        .as_array()
-        .expect("questions")
+    area_questions(data, area)
         .iter()
         .map(|q| {
             (

@@ -538,3 +538,16 @@ impl TestApp {
         client
     }
 }
+
+/// The questions of one area in a questionnaire as the server functions return it (under
+/// `questionnaire.bank`), in bank order.
+pub fn area_questions<'a>(view: &'a Value, area: &str) -> &'a [Value] {
+    view["questionnaire"]["bank"]["areas"]
+        .as_array()
+        .expect("areas")
+        .iter()
+        .find(|a| a["area"] == area)
+        .expect("the area")["questions"]
+        .as_array()
+        .expect("questions")
+}
