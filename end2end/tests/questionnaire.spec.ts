@@ -99,6 +99,15 @@ test('a founder answers the questionnaire the consultant sent, and the consultan
   await answer(founder, 'observability.error-rate-dashboard', "Don't know");
   await expect(founder.getByText('3 of 60 questions answered')).toBeVisible();
 
+  // A choice can be taken back, and given again.
+  const unsure = founder.locator('[id="q-observability.error-rate-dashboard"]');
+  await unsure.getByRole('button', { name: 'Clear answer' }).click();
+  await expect(founder.getByText('2 of 60 questions answered')).toBeVisible();
+  await expect(unsure.getByLabel("Don't know", { exact: true })).not.toBeChecked();
+  await unsure.getByLabel("Don't know", { exact: true }).check();
+  await expect(founder.getByText('3 of 60 questions answered')).toBeVisible();
+  await expect(unsure.getByText('Saved', { exact: true })).toBeVisible();
+
   await founder.getByRole('link', { name: /Database/ }).first().click();
   await expect(founder).toHaveURL(/area=database/);
   await expect(founder.getByRole('heading', { level: 2, name: /Database/ })).toBeVisible();

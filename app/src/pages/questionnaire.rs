@@ -585,7 +585,14 @@ fn question_card(
                         }
                     }).collect_view()}
                 </div>
-                <div class="save-line" aria-live="polite">{status_view}</div>
+                <div class="save-line">
+                    <span aria-live="polite">{status_view}</span>
+                    // Takes a choice back (the scores count it as not answered again).
+                    <Show when=move || open && st.choice.get().is_some()>
+                        <button type="button" class="link small clear-choice"
+                            on:click=move |_| { st.choice.set(None); st.request_save(); }>"Clear answer"</button>
+                    </Show>
+                </div>
                 <details class="extras" open=!st.notes.get_untracked().is_empty() || !st.links.get_untracked().is_empty() || !files.is_empty()>
                     <summary>"Notes, links and files"</summary>
                     <label for=format!("notes-{id}")>"Notes (Markdown)"</label>
