@@ -5,45 +5,19 @@ mod common;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json as j, Value};
 
-use common::{header, json, new_client, unique_email, with_app, TestApp};
+use common::{api_error_body, header, json, new_client, unique_email, with_app, TestApp};
 
-/// A member's API token on a fresh firm.
 async fn token(app: &TestApp) -> String {
-    let owner = app.sign_up(&unique_email("owner-")).await;
-    app.api_token(&owner).await
+    app.fresh_firm_token().await
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Response {
     request.send().await.expect("the API answers")
 }
 
-/// Asserts the API's one error body and that its request id is the response's `x-request-id`;
-/// returns the `error` object.
+/// The `error` object of the API's one error body (see `common::api_error_body`).
 async fn api_error(response: Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = header(response.headers(), "content-type").unwrap_or_default();
-    assert!(
-        content_type.starts_with("application/json"),
-        "{status} {code}: content-type {content_type:?}"
-    );
-    let request_id = header(response.headers(), "x-request-id").expect("an x-request-id");
-    let body = json(response).await;
-    let error = &body["error"];
-    assert_eq!(error["code"], code, "{body}");
-    assert!(
-        error["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert!(
-        error.as_object().expect("an object").contains_key("field"),
-        "{body}"
-    );
-    assert_eq!(
-        error["request_id"].as_str(),
-        Some(request_id.as_str()),
-        "{body}"
-    );
-    error.clone()
+    api_error_body(response, status, code).await["error"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

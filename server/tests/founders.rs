@@ -66,6 +66,19 @@ async fn my_questionnaire(app: &TestApp, founder: &Client) -> Value {
     json(response).await
 }
 
+/// Asserts that a link is refused with a message containing `why`: starting with it gives a
+/// conflict and no session, and so does its preview. Returns the browser that tried.
+async fn link_refused(app: &TestApp, token: &str, why: &str) -> Client {
+    let (response, browser) = start(app, token).await;
+    let body = fn_error(response, StatusCode::CONFLICT, "conflict").await;
+    assert!(message(&body).contains(why), "{body}");
+    let refused = app.call_fn(&browser, "my_questionnaire", &[]).await;
+    fn_error(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let body = fn_error(preview(app, token).await, StatusCode::CONFLICT, "conflict").await;
+    assert!(message(&body).contains(why), "{body}");
+    browser
+}
+
 /// The question ids of one area, in the order the bank lists them.
 fn question_ids(view: &Value, area: &str) -> Vec<String> {
     area_questions(view, area)
@@ -291,18 +304,7 @@ async fn an_invited_founder_opens_the_link_once_and_reaches_the_five_areas() {
         assert!(summary["invitations"][0]["used_at"].is_i64(), "{summary}");
 
         // The link works once: neither a second start nor the preview accepts it again.
-        let (again, other_browser) = start(&app, &token).await;
-        let body = fn_error(again, StatusCode::CONFLICT, "conflict").await;
-        assert!(message(&body).contains("already been used"), "{body}");
-        let refused = app.call_fn(&other_browser, "my_questionnaire", &[]).await;
-        fn_error(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-        let body = fn_error(
-            preview(&app, &token).await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
-        assert!(message(&body).contains("already been used"), "{body}");
+        link_refused(&app, &token, "already been used").await;
 
         // The first browser's session goes on working.
         my_questionnaire(&app, &founder).await;
@@ -342,18 +344,7 @@ async fn an_expired_link_is_refused_and_a_fresh_one_is_mailed_at_most_every_few_
         .await
         .expect("the invitation is backdated");
 
-        let body = fn_error(
-            preview(&app, &token).await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
-        assert!(message(&body).contains("expired"), "{body}");
-        let (response, browser) = start(&app, &token).await;
-        let body = fn_error(response, StatusCode::CONFLICT, "conflict").await;
-        assert!(message(&body).contains("expired"), "{body}");
-        let refused = app.call_fn(&browser, "my_questionnaire", &[]).await;
-        fn_error(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+        let browser = link_refused(&app, &token, "expired").await;
 
         // A fresh link goes to the invited address, and works.
         let response = app
@@ -425,18 +416,7 @@ async fn a_revoked_invitation_ends_the_session_and_a_resend_reinstates_it_with_a
         assert_eq!(answers_stored(&app, id).await, 0);
 
         // Ben's unused link no longer starts anything, nor mails a fresh link.
-        let (response, ben_browser) = start(&app, &ben_token).await;
-        let body = fn_error(response, StatusCode::CONFLICT, "conflict").await;
-        assert!(message(&body).contains("withdrawn"), "{body}");
-        let refused = app.call_fn(&ben_browser, "my_questionnaire", &[]).await;
-        fn_error(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-        let body = fn_error(
-            preview(&app, &ben_token).await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
-        assert!(message(&body).contains("withdrawn"), "{body}");
+        let ben_browser = link_refused(&app, &ben_token, "withdrawn").await;
         let response = app
             .call_fn(&ben_browser, "request_fresh_link", &[("token", &ben_token)])
             .await;

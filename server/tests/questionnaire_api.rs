@@ -5,12 +5,10 @@ mod common;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json as j, Value};
 
-use common::{header, json, new_client, unique_email, with_app, TestApp};
+use common::{api_error_body, json, new_client, with_app, TestApp};
 
-/// A member's API token on a fresh firm.
 async fn token(app: &TestApp) -> String {
-    let owner = app.sign_up(&unique_email("owner-")).await;
-    app.api_token(&owner).await
+    app.fresh_firm_token().await
 }
 
 /// A fresh firm's token and one engagement of it.
@@ -69,25 +67,7 @@ async fn scores(app: &TestApp, token: &str, id: i64) -> Value {
 
 /// Asserts the API's error body; returns the whole body.
 async fn api_error(response: Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let request_id = header(response.headers(), "x-request-id").expect("an x-request-id");
-    let body = json(response).await;
-    let error = &body["error"];
-    assert_eq!(error["code"], code, "{body}");
-    assert!(
-        error["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert!(
-        error.as_object().expect("an object").contains_key("field"),
-        "{body}"
-    );
-    assert_eq!(
-        error["request_id"].as_str(),
-        Some(request_id.as_str()),
-        "{body}"
-    );
-    body
+    api_error_body(response, status, code).await
 }
 
 /// The question ids of an area of the questionnaire.

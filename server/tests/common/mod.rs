@@ -551,3 +551,40 @@ pub fn area_questions<'a>(view: &'a Value, area: &str) -> &'a [Value] {
         .as_array()
         .expect("questions")
 }
+
+/// Asserts the API's one error body (JSON, a code, a message, a field key) and that its request
+/// id is the response's `x-request-id`; returns the whole body.
+pub async fn api_error_body(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = header(response.headers(), "content-type").unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{status} {code}: content-type {content_type:?}"
+    );
+    let request_id = header(response.headers(), "x-request-id").expect("an x-request-id");
+    let body = json(response).await;
+    let error = &body["error"];
+    assert_eq!(error["code"], code, "{body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        error.as_object().expect("an object").contains_key("field"),
+        "{body}"
+    );
+    assert_eq!(
+        error["request_id"].as_str(),
+        Some(request_id.as_str()),
+        "{body}"
+    );
+    body
+}
+
+impl TestApp {
+    /// An API token of the owner of a fresh firm.
+    pub async fn fresh_firm_token(&self) -> String {
+        let owner = self.sign_up(&unique_email("owner-")).await;
+        self.api_token(&owner).await
+    }
+}
