@@ -78,7 +78,7 @@ async fn a_published_template_is_pinned_by_new_questionnaires_only() {
         let (_, builtin) = engagement_bank(&db, owner.firm_id, early)
             .await
             .expect("the built-in bank");
-        assert_eq!(cloned.bank, builtin, "a clone starts as a copy");
+        assert_eq!(cloned.bank, *builtin, "a clone starts as a copy");
 
         let original = first_database_question(&cloned);
         let new_weight = if original.weight == "5" { "1" } else { "5" };

@@ -1,6 +1,7 @@
 //! Storage of a questionnaire: the pinned bank, answers with versions, submission, comments and
 //! area reviews. Who may do what is decided here, from the `Respondent`, not in the pages.
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::Row;
 
@@ -115,7 +116,7 @@ pub async fn engagement_bank(
     db: &Db,
     firm_id: i64,
     engagement_id: i64,
-) -> Result<(BankVersionInfo, Bank)> {
+) -> Result<(BankVersionInfo, Arc<Bank>)> {
     let (bank_version_id, ..) = ensure(db, firm_id, engagement_id).await?;
     versions::bank_version(db, firm_id, bank_version_id).await
 }
@@ -186,7 +187,7 @@ pub async fn questionnaire(db: &Db, who: &Respondent, engagement_id: i64) -> Res
         submitted_at,
         submitted_by,
         bank_version,
-        bank,
+        bank: Bank::clone(&bank),
         answers: answers_of(db, engagement_id).await?,
         files: super::evidence::list_files(db, engagement_id).await?,
         comments: comments_of(db, engagement_id)

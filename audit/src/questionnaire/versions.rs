@@ -1,6 +1,9 @@
 //! Frozen question banks. The built-in bank is registered at start-up (a new row only when its
 //! content changed); firms publish their templates as new versions. Rows are never updated, so
 //! an engagement that pinned a version answers the same questions forever.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use sha2::{Digest, Sha256};
 
 use super::bank::Bank;
@@ -101,32 +104,58 @@ pub async fn publish_firm_version(
     })
 }
 
+/// Parsed banks by version id. Versions are never updated, so an entry never goes stale, and
+/// the answer path (every autosave reads the bank) skips fetching and parsing its ~60 KB of JSON.
+fn parsed_banks() -> &'static Mutex<HashMap<i64, Arc<Bank>>> {
+    static PARSED: OnceLock<Mutex<HashMap<i64, Arc<Bank>>>> = OnceLock::new();
+    PARSED.get_or_init(Default::default)
+}
+
+fn cached_bank(bank_version_id: i64) -> Option<Arc<Bank>> {
+    parsed_banks()
+        .lock()
+        .ok()
+        .and_then(|banks| banks.get(&bank_version_id).cloned())
+}
+
 /// A version the firm may use: built-in ones, or its own. Another firm's version is `NotFound`.
 pub async fn bank_version(
     db: &Db,
     firm_id: i64,
     bank_version_id: i64,
-) -> Result<(BankVersionInfo, Bank)> {
-    let row: Option<(i64, Option<i64>, String, i64, String)> = sqlx::query_as(
-        r#"select bank_version_id, firm_id, name, version, content from bank_versions
+) -> Result<(BankVersionInfo, Arc<Bank>)> {
+    // Who may use the version is checked on every call; only the content comes from the cache.
+    let row: Option<(i64, Option<i64>, String, i64)> = sqlx::query_as(
+        r#"select bank_version_id, firm_id, name, version from bank_versions
            where bank_version_id = $1 and (firm_id is null or firm_id = $2)"#,
     )
     .bind(bank_version_id)
     .bind(firm_id)
     .fetch_optional(db.pool())
     .await?;
-    let (bank_version_id, owner, name, version, content) = row.ok_or(Error::NotFound)?;
-    let bank: Bank = serde_json::from_str(&content)
-        .map_err(|e| Error::Internal(format!("bank version {bank_version_id}: {e}")))?;
-    Ok((
-        BankVersionInfo {
-            bank_version_id,
-            name,
-            version,
-            builtin: owner.is_none(),
-        },
-        bank,
-    ))
+    let (bank_version_id, owner, name, version) = row.ok_or(Error::NotFound)?;
+    let info = BankVersionInfo {
+        bank_version_id,
+        name,
+        version,
+        builtin: owner.is_none(),
+    };
+    if let Some(bank) = cached_bank(bank_version_id) {
+        return Ok((info, bank));
+    }
+    let content: String =
+        sqlx::query_scalar("select content from bank_versions where bank_version_id = $1")
+            .bind(bank_version_id)
+            .fetch_one(db.pool())
+            .await?;
+    let bank: Arc<Bank> = Arc::new(
+        serde_json::from_str(&content)
+            .map_err(|e| Error::Internal(format!("bank version {bank_version_id}: {e}")))?,
+    );
+    if let Ok(mut banks) = parsed_banks().lock() {
+        banks.insert(bank_version_id, bank.clone());
+    }
+    Ok((info, bank))
 }
 
 /// The versions a firm can pin: every built-in one and its own, newest first.
