@@ -104,18 +104,19 @@ pub async fn publish_firm_version(
     })
 }
 
-/// Parsed banks by version id. Versions are never updated, so an entry never goes stale, and
-/// the answer path (every autosave reads the bank) skips fetching and parsing its ~60 KB of JSON.
-fn parsed_banks() -> &'static Mutex<HashMap<i64, Arc<Bank>>> {
-    static PARSED: OnceLock<Mutex<HashMap<i64, Arc<Bank>>>> = OnceLock::new();
+/// Parsed banks by the SHA-256 of their content, so the answer path (every autosave reads the
+/// bank) skips fetching and parsing ~60 KB of JSON. Keyed by content, not by id: an entry can
+/// never be stale or belong to another database (tests open many in one process).
+fn parsed_banks() -> &'static Mutex<HashMap<String, Arc<Bank>>> {
+    static PARSED: OnceLock<Mutex<HashMap<String, Arc<Bank>>>> = OnceLock::new();
     PARSED.get_or_init(Default::default)
 }
 
-fn cached_bank(bank_version_id: i64) -> Option<Arc<Bank>> {
+fn cached_bank(content_hash: &str) -> Option<Arc<Bank>> {
     parsed_banks()
         .lock()
         .ok()
-        .and_then(|banks| banks.get(&bank_version_id).cloned())
+        .and_then(|banks| banks.get(content_hash).cloned())
 }
 
 /// A version the firm may use: built-in ones, or its own. Another firm's version is `NotFound`.
@@ -125,22 +126,22 @@ pub async fn bank_version(
     bank_version_id: i64,
 ) -> Result<(BankVersionInfo, Arc<Bank>)> {
     // Who may use the version is checked on every call; only the content comes from the cache.
-    let row: Option<(i64, Option<i64>, String, i64)> = sqlx::query_as(
-        r#"select bank_version_id, firm_id, name, version from bank_versions
+    let row: Option<(i64, Option<i64>, String, i64, String)> = sqlx::query_as(
+        r#"select bank_version_id, firm_id, name, version, content_hash from bank_versions
            where bank_version_id = $1 and (firm_id is null or firm_id = $2)"#,
     )
     .bind(bank_version_id)
     .bind(firm_id)
     .fetch_optional(db.pool())
     .await?;
-    let (bank_version_id, owner, name, version) = row.ok_or(Error::NotFound)?;
+    let (bank_version_id, owner, name, version, content_hash) = row.ok_or(Error::NotFound)?;
     let info = BankVersionInfo {
         bank_version_id,
         name,
         version,
         builtin: owner.is_none(),
     };
-    if let Some(bank) = cached_bank(bank_version_id) {
+    if let Some(bank) = cached_bank(&content_hash) {
         return Ok((info, bank));
     }
     let content: String =
@@ -153,7 +154,7 @@ pub async fn bank_version(
             .map_err(|e| Error::Internal(format!("bank version {bank_version_id}: {e}")))?,
     );
     if let Ok(mut banks) = parsed_banks().lock() {
-        banks.insert(bank_version_id, bank.clone());
+        banks.insert(content_hash, bank.clone());
     }
     Ok((info, bank))
 }
