@@ -5,9 +5,13 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod activity;
+pub mod decisions;
 pub mod engagements;
 pub mod error;
 pub mod fields;
+pub mod findings;
+pub mod interventions;
 pub mod jobs;
 pub mod mail;
 pub mod questionnaire;

@@ -239,3 +239,16 @@ mod tests {
         assert_eq!(super::like_pattern(" 50%_off "), "%50\\%\\_off%");
     }
 }
+
+/// Ok when the engagement belongs to the firm; another firm's engagement reads as not found,
+/// so its existence is not given away.
+pub async fn check_firm_engagement(db: &Db, firm_id: i64, engagement_id: i64) -> Result<()> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "select engagement_id from engagements where engagement_id = $1 and firm_id = $2",
+    )
+    .bind(engagement_id)
+    .bind(firm_id)
+    .fetch_optional(db.pool())
+    .await?;
+    found.map(|_| ()).ok_or(Error::NotFound)
+}

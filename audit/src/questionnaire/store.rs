@@ -11,6 +11,7 @@ use super::model::*;
 use super::scoring::{self, Scorecard};
 use super::versions;
 use crate::accounts::Member;
+use crate::activity;
 use crate::clock::now_ms;
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -37,6 +38,17 @@ impl Respondent {
         match self {
             Respondent::Founder(f) => format!("{} (founder)", f.name),
             Respondent::Member(m) => m.display_name.clone(),
+        }
+    }
+
+    /// The respondent as the activity log names them.
+    pub fn actor(&self) -> activity::Actor {
+        match self {
+            Respondent::Founder(_) => activity::Actor {
+                name: self.name(),
+                user_id: None,
+            },
+            Respondent::Member(m) => activity::Actor::from(m),
         }
     }
 
@@ -121,6 +133,16 @@ pub async fn engagement_bank(
     versions::bank_version(db, firm_id, bank_version_id).await
 }
 
+/// What the activity log keeps of an answer: the choice, notes and links.
+fn answer_snapshot(answer: &Answer) -> Option<String> {
+    activity::snapshot(&serde_json::json!({
+        "choice": answer.choice,
+        "notes": answer.notes,
+        "links": answer.links,
+        "version": answer.version,
+    }))
+}
+
 fn answer_from_row(row: &sqlx::any::AnyRow) -> Result<Answer> {
     let choice: Option<String> = row.try_get("choice")?;
     let notes: String = row.try_get("notes")?;
@@ -148,14 +170,18 @@ async fn answers_of(db: &Db, engagement_id: i64) -> Result<Vec<Answer>> {
     rows.iter().map(answer_from_row).collect()
 }
 
-async fn answer_of(db: &Db, engagement_id: i64, question_id: &str) -> Result<Option<Answer>> {
+async fn answer_of(
+    conn: &mut sqlx::AnyConnection,
+    engagement_id: i64,
+    question_id: &str,
+) -> Result<Option<Answer>> {
     let sql = format!(
         "select {ANSWER_COLUMNS} from answers where engagement_id = $1 and question_id = $2"
     );
     let row = sqlx::query(&sql)
         .bind(engagement_id)
         .bind(question_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(conn)
         .await?;
     row.as_ref().map(answer_from_row).transpose()
 }
@@ -223,11 +249,15 @@ pub async fn save_answer(
     let fields = input.parse(&bank).map_err(Error::Invalid)?;
     let now = now_ms();
     let links = fields.links.join("\n");
+    // The write and its line in the activity log commit together.
+    let mut tx = db.pool().begin().await?;
+    let before = answer_of(&mut *tx, engagement_id, &fields.question_id).await?;
     let written = if fields.version == 0 {
-        let inserted = sqlx::query(
+        sqlx::query(
             r#"insert into answers (engagement_id, question_id, choice, notes, links, version,
                                     answered_by, created_at, updated_at)
-               values ($1, $2, $3, $4, $5, 1, $6, $7, $7)"#,
+               values ($1, $2, $3, $4, $5, 1, $6, $7, $7)
+               on conflict (engagement_id, question_id) do nothing"#,
         )
         .bind(engagement_id)
         .bind(&fields.question_id)
@@ -236,14 +266,10 @@ pub async fn save_answer(
         .bind(&links)
         .bind(who.name())
         .bind(now)
-        .execute(db.pool())
-        .await
-        .map_err(Error::from);
-        match inserted {
-            Ok(_) => true,
-            Err(e) if e.is_unique_violation() => false,
-            Err(e) => return Err(e),
-        }
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1
     } else {
         sqlx::query(
             r#"update answers set choice = $1, notes = $2, links = $3, version = version + 1,
@@ -258,12 +284,12 @@ pub async fn save_answer(
         .bind(engagement_id)
         .bind(&fields.question_id)
         .bind(fields.version)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1
     };
-    let current = answer_of(db, engagement_id, &fields.question_id)
+    let current = answer_of(&mut *tx, engagement_id, &fields.question_id)
         .await?
         .unwrap_or_else(|| Answer {
             question_id: fields.question_id.clone(),
@@ -275,6 +301,35 @@ pub async fn save_answer(
             answered_by: String::new(),
             updated_at: 0,
         });
+    if written {
+        let shown = |a: &Answer| a.choice.map(Choice::label).unwrap_or("no choice");
+        let summary = match &before {
+            Some(b) if b.choice != current.choice => format!(
+                "{}: {} → {}",
+                fields.question_id,
+                shown(b),
+                shown(&current)
+            ),
+            Some(_) => format!("{}: notes or links changed", fields.question_id),
+            None => format!("{}: answered {}", fields.question_id, shown(&current)),
+        };
+        activity::record(
+            &mut tx,
+            activity::Change {
+                engagement_id,
+                firm_id,
+                actor: &who.actor(),
+                subject: activity::Subject::Answer,
+                subject_ref: fields.question_id.clone(),
+                action: if before.is_some() { "updated" } else { "created" },
+                summary,
+                before: before.as_ref().and_then(answer_snapshot),
+                after: answer_snapshot(&current),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
     if !written {
         return Ok(SaveOutcome::Stale { current });
     }
@@ -531,4 +586,16 @@ pub async fn scores(
     let (info, bank) = engagement_bank(db, who.firm_id(), engagement_id).await?;
     let choices = choices_of(db, engagement_id).await?;
     Ok((info, scoring::score(&bank, &choices)))
+}
+
+/// What the automatic findings step reads: the pinned bank, the answers and the evidence files.
+pub async fn answers_with_evidence(
+    db: &Db,
+    firm_id: i64,
+    engagement_id: i64,
+) -> Result<(Arc<Bank>, Vec<Answer>, Vec<EvidenceFile>)> {
+    let (_, bank) = engagement_bank(db, firm_id, engagement_id).await?;
+    let answers = answers_of(db, engagement_id).await?;
+    let files = super::evidence::list_files(db, engagement_id).await?;
+    Ok((bank, answers, files))
 }

@@ -1,0 +1,4 @@
+//! Interventions: the structural changes that fix findings, ordered by impact per week of effort
+//! with dependencies first (seed 002), and laid into a roadmap that fits the team's capacity.
+mod plan;
+pub use plan::*;
