@@ -17,7 +17,10 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::Nav;
-use crate::pages::{account, auth, bank, engagements, firm, questionnaire, review, NotFound};
+use crate::pages::{
+    account, auth, bank, decisions, engagements, findings, firm, interventions, questionnaire, review,
+    NotFound,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -71,6 +74,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/engagements/:id/questionnaire") view=review::QuestionnaireReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/engagements/:id/scores") view=review::ScoresPage ssr=SsrMode::Async/>
                     <Route path=path!("/engagements/:id/milestones") view=review::MilestonesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/engagements/:id/findings") view=findings::FindingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/engagements/:id/interventions") view=interventions::InterventionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/engagements/:id/decisions") view=decisions::DecisionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm") view=firm::FirmPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/outbox") view=firm::OutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/jobs") view=firm::JobsPage ssr=SsrMode::Async/>

@@ -1,9 +1,13 @@
 //! One module per feature; each holds its pages and the server functions they call.
 pub mod account;
+pub mod activity;
 pub mod auth;
 pub mod bank;
+pub mod decisions;
 pub mod engagements;
+pub mod findings;
 pub mod firm;
+pub mod interventions;
 pub mod invitations;
 pub mod questionnaire;
 pub mod review;

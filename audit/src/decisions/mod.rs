@@ -8,3 +8,7 @@ pub use model::*;
 mod adr;
 #[cfg(feature = "server")]
 pub use adr::*;
+#[cfg(feature = "server")]
+mod store;
+#[cfg(feature = "server")]
+pub use store::*;

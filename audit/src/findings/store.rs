@@ -713,6 +713,7 @@ async fn suggest_once(
 
 /// A waiver (an accepted decision record with an expiry) makes its findings accepted risks until
 /// `until` (ms). Called by the decision store in its transaction.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn hold_waiver(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -765,8 +766,9 @@ pub(crate) async fn hold_waiver(
     Ok(())
 }
 
-/// A waiver that no longer holds (record rejected, superseded, deprecated, or its expiry
-/// removed): its findings open again.
+/// The findings a waiver held that it no longer holds (record rejected, superseded, deprecated,
+/// its expiry removed, or the finding unlinked) open again; `keep` lists the ones it still holds.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn release_waiver(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -774,6 +776,7 @@ pub(crate) async fn release_waiver(
     engagement_id: i64,
     decision_id: i64,
     decision_ref: &str,
+    keep: &[i64],
 ) -> Result<()> {
     let ids: Vec<i64> = sqlx::query_scalar(
         "select finding_id from findings where waiver_decision_id = $1 and status = 'accepted_risk'",
@@ -781,7 +784,7 @@ pub(crate) async fn release_waiver(
     .bind(decision_id)
     .fetch_all(&mut *conn)
     .await?;
-    for finding_id in ids {
+    for finding_id in ids.into_iter().filter(|id| !keep.contains(id)) {
         reopen(
             conn,
             actor,
