@@ -26,9 +26,16 @@ pub const FOUNDER_REMINDERS: &str = "founder_reminders";
 /// How often the reminder sweep runs.
 const REMINDER_SWEEP_MS: i64 = audit::clock::HOUR_MS;
 
+/// The recurring sweep that reopens findings whose waiver (a decision record's expiry) passed.
+pub const WAIVER_EXPIRY: &str = "waiver_expiry";
+/// How often the waiver sweep runs: waivers end at the end of a day, so within the hour after.
+const WAIVER_SWEEP_MS: i64 = audit::clock::HOUR_MS;
+
 /// Puts the first run of every recurring job on the queue, if none is pending.
 pub async fn schedule_recurring(db: &Db) -> Result<(), audit::Error> {
-    audit::jobs::schedule_next(db, FOUNDER_REMINDERS, audit::clock::now_ms(), None).await?;
+    let now = audit::clock::now_ms();
+    audit::jobs::schedule_next(db, FOUNDER_REMINDERS, now, None).await?;
+    audit::jobs::schedule_next(db, WAIVER_EXPIRY, now, None).await?;
     Ok(())
 }
 
@@ -47,6 +54,7 @@ pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audi
     );
     let mail_db = db.clone();
     let reminder_db = db.clone();
+    let waiver_db = db.clone();
     let base_url = Arc::new(base_url.to_owned());
     let reminder_days = settings.reminder_days;
     Ok(Worker::new(db, name)
@@ -76,6 +84,22 @@ pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audi
                 )
                 .await
                 .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .handle(WAIVER_EXPIRY, move |job| {
+            let db = waiver_db.clone();
+            async move {
+                let now = audit::clock::now_ms();
+                let reopened = audit::findings::reopen_expired_waivers(&db, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if reopened > 0 {
+                    tracing::info!(reopened, "findings reopened after their waiver expired");
+                }
+                audit::jobs::schedule_next(&db, WAIVER_EXPIRY, now + WAIVER_SWEEP_MS, Some(job.job_id))
+                    .await
+                    .map_err(|e| e.to_string())?;
                 Ok(())
             }
         }))

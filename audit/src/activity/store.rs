@@ -116,7 +116,17 @@ pub async fn list_activity(
         .into_iter()
         .take(limit as usize)
         .filter_map(
-            |(activity_id, actor, subject, subject_ref, action, summary, before, after, created_at)| {
+            |(
+                activity_id,
+                actor,
+                subject,
+                subject_ref,
+                action,
+                summary,
+                before,
+                after,
+                created_at,
+            )| {
                 Some(ActivityEntry {
                     activity_id,
                     actor,

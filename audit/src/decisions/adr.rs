@@ -221,9 +221,7 @@ fn classify(level: usize, text: &str) -> Heading {
         },
         3 => match name.as_str() {
             "consequences" => Heading::Drop(Field::Consequences),
-            "positive consequences" | "negative consequences" => {
-                Heading::Keep(Field::Consequences)
-            }
+            "positive consequences" | "negative consequences" => Heading::Keep(Field::Consequences),
             _ => Heading::Plain,
         },
         _ => Heading::Plain,
@@ -279,7 +277,11 @@ fn escaped_heading(line: &str) -> Option<(String, usize, String)> {
     let core_rest = rest.trim_start_matches('\\');
     let core = format!("{}{core_rest}", " ".repeat(indent));
     let (level, text) = atx_heading(&core)?;
-    let unescaped = format!("{}{}", " ".repeat(indent), rest.get(1..).unwrap_or_default());
+    let unescaped = format!(
+        "{}{}",
+        " ".repeat(indent),
+        rest.get(1..).unwrap_or_default()
+    );
     Some((unescaped, level, text.to_string()))
 }
 
@@ -412,10 +414,18 @@ pub fn adr_to_markdown(record: &AdrRecord, titles: &dyn Fn(u32) -> Option<String
     }
 
     let sections = [
-        ("## Context and Problem Statement", Field::Context, &record.context),
+        (
+            "## Context and Problem Statement",
+            Field::Context,
+            &record.context,
+        ),
         ("## Considered Options", Field::Options, &record.options),
         ("## Decision Outcome", Field::Decision, &record.decision),
-        ("### Consequences", Field::Consequences, &record.consequences),
+        (
+            "### Consequences",
+            Field::Consequences,
+            &record.consequences,
+        ),
     ];
     for (heading, field, text) in sections {
         let body = escape_body(text, field);
@@ -460,7 +470,10 @@ fn escape_title(title: &str) -> String {
 
 /// Reads the title line: `(number from "N. ", title)`, undoing [`escape_title`].
 fn split_title(heading: &str) -> (Option<u32>, String) {
-    let digits = heading.len() - heading.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let digits = heading.len()
+        - heading
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .len();
     if digits == 0 {
         return (None, heading.to_string());
     }
@@ -472,9 +485,14 @@ fn split_title(heading: &str) -> (Option<u32>, String) {
     }
     let after_slashes = rest.trim_start_matches('\\');
     let mut chars = after_slashes.chars();
-    if rest.starts_with('\\') && chars.next() == Some('.') && matches!(chars.next(), Some(' ' | '\t'))
+    if rest.starts_with('\\')
+        && chars.next() == Some('.')
+        && matches!(chars.next(), Some(' ' | '\t'))
     {
-        return (None, format!("{number}{}", rest.get(1..).unwrap_or_default()));
+        return (
+            None,
+            format!("{number}{}", rest.get(1..).unwrap_or_default()),
+        );
     }
     (None, heading.to_string())
 }
@@ -708,7 +726,7 @@ fn parse_date(raw: &str, what: &str) -> Result<Option<String>, String> {
     if rest.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(invalid());
     }
-    let [(year, year_digits), (month, _), (day, _)] = parts.as_slice() else {
+    let [(year, year_digits), (month, month_digits), (day, day_digits)] = parts.as_slice() else {
         return Err(invalid());
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
@@ -719,7 +737,7 @@ fn parse_date(raw: &str, what: &str) -> Result<Option<String>, String> {
         2 => 28,
         _ => return Err(invalid()),
     };
-    if *year_digits != 4 || *day == 0 || *day > days {
+    if *year_digits != 4 || *month_digits > 2 || *day_digits > 2 || *day == 0 || *day > days {
         return Err(invalid());
     }
     Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
@@ -744,7 +762,10 @@ fn front_matter(lines: &[&str]) -> Vec<(String, String)> {
             continue;
         }
         let indented = line.starts_with([' ', '\t']);
-        if let Some(item) = trimmed.strip_prefix("- ").or((trimmed == "-").then_some("")) {
+        if let Some(item) = trimmed
+            .strip_prefix("- ")
+            .or((trimmed == "-").then_some(""))
+        {
             if let Some((_, values)) = pairs.last_mut() {
                 values.push(yaml_scalar(item));
             }
@@ -978,8 +999,6 @@ pub fn parse_adr(path: &str, text: &str) -> Result<AdrRecord, String> {
                 meta.links.push(clean.to_string());
             }
         } else if meta.status.is_none() {
-            meta.supersedes = reference_number(clean);
-        } else if meta.status.is_none() {
             let plain = clean.trim_start_matches(['-', '*', '+', ' ']);
             let plain = strip_prefix_ignore_case(plain, "status:").unwrap_or(plain);
             meta.status = parse_status(plain)?;
@@ -1110,8 +1129,8 @@ pub fn adrs_to_zip(records: &[AdrRecord]) -> Result<Vec<u8>, String> {
 /// header says (a bigger file is skipped), at most 20 MiB in all. `Err` only when the bytes are
 /// not a zip archive or an overall limit is exceeded.
 pub fn adrs_from_zip(bytes: &[u8]) -> Result<AdrImport, String> {
-    let mut archive = ZipArchive::new(Cursor::new(bytes))
-        .map_err(|_| "this is not a zip archive".to_string())?;
+    let mut archive =
+        ZipArchive::new(Cursor::new(bytes)).map_err(|_| "this is not a zip archive".to_string())?;
     if archive.len() > MAX_ENTRIES {
         return Err(format!(
             "the archive has {} entries; at most {MAX_ENTRIES} are read",
@@ -1196,4 +1215,88 @@ pub fn adrs_from_zip(bytes: &[u8]) -> Result<AdrImport, String> {
     }
     records.sort_by_key(|record| record.number);
     Ok(AdrImport { records, skipped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_normalised_or_refused() {
+        assert_eq!(
+            parse_date("2024-02-29", "date"),
+            Ok(Some("2024-02-29".into()))
+        );
+        assert_eq!(
+            parse_date("2024/2/3", "date"),
+            Ok(Some("2024-02-03".into()))
+        );
+        assert_eq!(
+            parse_date("'2024-02-03T10:00:00Z'", "date"),
+            Ok(Some("2024-02-03".into()))
+        );
+        assert_eq!(parse_date("{YYYY-MM-DD when updated}", "date"), Ok(None));
+        assert_eq!(parse_date("", "date"), Ok(None));
+        assert!(parse_date("2023-02-29", "date").is_err());
+        assert!(parse_date("2023-13-01", "date").is_err());
+        assert!(parse_date("2023-01-011", "date").is_err());
+        assert!(parse_date("tomorrow", "date").is_err());
+    }
+
+    #[test]
+    fn references_name_a_record() {
+        assert_eq!(reference_number("[ADR-0003](0003-use-x.md)"), Some(3));
+        assert_eq!(reference_number("[3. Use X](0003-use-x.md)"), Some(3));
+        assert_eq!(
+            reference_number("[Use X](../adr/adr-0012-use-x.md)"),
+            Some(12)
+        );
+        assert_eq!(reference_number(" by ADR-0042"), Some(42));
+        assert_eq!(reference_number("by 7"), Some(7));
+        assert_eq!(reference_number(""), None);
+        assert_eq!(reference_number("99999999999999"), None);
+    }
+
+    #[test]
+    fn statuses_as_people_write_them() {
+        assert_eq!(
+            parse_status("Accepted."),
+            Ok(Some((DecisionStatus::Accepted, None)))
+        );
+        assert_eq!(
+            parse_status("draft"),
+            Ok(Some((DecisionStatus::Proposed, None)))
+        );
+        assert_eq!(
+            parse_status("Superseded by [ADR-0005](0005-example.md) <!-- x -->"),
+            Ok(Some((DecisionStatus::Superseded, Some(5))))
+        );
+        assert_eq!(parse_status("<!-- optional -->"), Ok(None));
+        assert_eq!(parse_status("maybe"), Err("unknown status 'maybe'".into()));
+    }
+
+    #[test]
+    fn structural_lines_are_escaped_once() {
+        let text = "## Decision Outcome\n\\## Status\n## Pros and Cons of the Options\n## Links\n```\n## Context\n";
+        assert_eq!(
+            escape_body(text, Field::Options),
+            "\\## Decision Outcome\n\\\\## Status\n## Pros and Cons of the Options\n\\## Links\n```\n## Context\n```"
+        );
+        assert_eq!(escape_title("3. Reasons"), "3\\. Reasons");
+        assert_eq!(split_title("3\\. Reasons"), (None, "3. Reasons".into()));
+        assert_eq!(split_title("3. Reasons"), (Some(3), "Reasons".into()));
+        assert_eq!(
+            split_title("2FA for admins"),
+            (None, "2FA for admins".into())
+        );
+    }
+
+    #[test]
+    fn file_numbers() {
+        assert_eq!(file_number("docs/adr/0007-x.md"), Some(7));
+        assert_eq!(file_number("ADR-0007-x.md"), Some(7));
+        assert_eq!(file_number("docs\\adr\\0007_x.md"), Some(7));
+        assert_eq!(file_number("2fa.md"), None);
+        assert_eq!(file_number("x-0007.md"), None);
+    }
 }

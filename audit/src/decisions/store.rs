@@ -17,7 +17,8 @@ use crate::error::{Error, Result};
 use crate::findings;
 use crate::markdown::to_safe_html;
 
-const COLUMNS: &str = "decision_id, number, title, status, context, options, decision, consequences, \
+const COLUMNS: &str =
+    "decision_id, number, title, status, context, options, decision, consequences, \
                        decided_on, deciders, supersedes_id, superseded_by_id, expires_on, version, \
                        created_at, updated_at";
 
@@ -33,9 +34,8 @@ fn decision_from_row(row: &sqlx::any::AnyRow) -> Result<(Decision, Option<i64>, 
             decision_id: row.try_get("decision_id")?,
             number: row.try_get("number")?,
             title: row.try_get("title")?,
-            status: DecisionStatus::parse(&status).ok_or_else(|| {
-                Error::Internal("decision row has an unknown status".to_owned())
-            })?,
+            status: DecisionStatus::parse(&status)
+                .ok_or_else(|| Error::Internal("decision row has an unknown status".to_owned()))?,
             context_html: to_safe_html(&context),
             options_html: to_safe_html(&options),
             decision_html: to_safe_html(&decision),
@@ -253,7 +253,11 @@ async fn check_fields(
     Ok(())
 }
 
-async fn write_links(conn: &mut AnyConnection, decision_id: i64, fields: &DecisionFields) -> Result<()> {
+async fn write_links(
+    conn: &mut AnyConnection,
+    decision_id: i64,
+    fields: &DecisionFields,
+) -> Result<()> {
     sqlx::query("delete from decision_findings where decision_id = $1")
         .bind(decision_id)
         .execute(&mut *conn)
@@ -295,7 +299,8 @@ async fn apply_consequences(
         if let Some(old) = &decision.supersedes {
             let before = one(conn, engagement_id, old.decision_id).await?;
             let already = before.status == DecisionStatus::Superseded
-                && before.superseded_by.as_ref().map(|r| r.decision_id) == Some(decision.decision_id);
+                && before.superseded_by.as_ref().map(|r| r.decision_id)
+                    == Some(decision.decision_id);
             if !already {
                 sqlx::query(
                     r#"update decisions set status = 'superseded', superseded_by_id = $1,
@@ -473,7 +478,14 @@ pub async fn update_decision(
         return Err(stale());
     }
     let expiry_changed = fields.expires_on != before.expires_on;
-    check_fields(&mut tx, engagement_id, Some(decision_id), &fields, expiry_changed).await?;
+    check_fields(
+        &mut tx,
+        engagement_id,
+        Some(decision_id),
+        &fields,
+        expiry_changed,
+    )
+    .await?;
     let updated = sqlx::query(
         r#"update decisions set title = $1, status = $2, context = $3, options = $4, decision = $5,
                                 consequences = $6, decided_on = $7, deciders = $8, supersedes_id = $9,
@@ -587,7 +599,10 @@ pub async fn import_decisions_zip(
 ) -> Result<DecisionImport> {
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
     let read = adr::adrs_from_zip(bytes).map_err(|message| {
-        Error::invalid("file", format!("The file could not be imported: {message}."))
+        Error::invalid(
+            "file",
+            format!("The file could not be imported: {message}."),
+        )
     })?;
     let actor = Actor::from(member);
     let mut tx = db.pool().begin().await?;

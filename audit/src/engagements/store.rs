@@ -232,14 +232,6 @@ pub async fn archive(db: &Db, firm_id: i64, engagement_id: i64) -> Result<Engage
     get(db, firm_id, engagement_id).await
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn search_patterns_escape_wildcards() {
-        assert_eq!(super::like_pattern(" 50%_off "), "%50\\%\\_off%");
-    }
-}
-
 /// Ok when the engagement belongs to the firm; another firm's engagement reads as not found,
 /// so its existence is not given away.
 pub async fn check_firm_engagement(db: &Db, firm_id: i64, engagement_id: i64) -> Result<()> {
@@ -251,4 +243,12 @@ pub async fn check_firm_engagement(db: &Db, firm_id: i64, engagement_id: i64) ->
     .fetch_optional(db.pool())
     .await?;
     found.map(|_| ()).ok_or(Error::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn search_patterns_escape_wildcards() {
+        assert_eq!(super::like_pattern(" 50%_off "), "%50\\%\\_off%");
+    }
 }

@@ -47,7 +47,9 @@ impl Severity {
     }
 
     pub fn parse(value: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|s| s.as_str() == value.trim())
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value.trim())
     }
 }
 
@@ -91,7 +93,9 @@ impl Confidence {
     }
 
     pub fn parse(value: &str) -> Option<Confidence> {
-        Confidence::ALL.into_iter().find(|c| c.as_str() == value.trim())
+        Confidence::ALL
+            .into_iter()
+            .find(|c| c.as_str() == value.trim())
     }
 }
 
@@ -309,7 +313,9 @@ impl FindingInput {
         )
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
-        let links = parse_links(&self.links).map_err(|e| errors.push(e)).unwrap_or_default();
+        let links = parse_links(&self.links)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default();
         match (area, severity, confidence) {
             (Some(area), Some(severity), Some(confidence)) if errors.is_empty() => {
                 Ok(FindingFields {

@@ -425,8 +425,10 @@ struct Proposal {
 }
 
 fn proposals(bank: &Bank, answers: &[Answer], files: &[EvidenceFile]) -> Vec<Proposal> {
-    let by_question: HashMap<&str, &Answer> =
-        answers.iter().map(|a| (a.question_id.as_str(), a)).collect();
+    let by_question: HashMap<&str, &Answer> = answers
+        .iter()
+        .map(|a| (a.question_id.as_str(), a))
+        .collect();
     let mut out = Vec::new();
     for area in &bank.areas {
         for question in &area.questions {
@@ -458,12 +460,8 @@ fn proposals(bank: &Bank, answers: &[Answer], files: &[EvidenceFile]) -> Vec<Pro
                 ));
             }
             if !answer.notes.is_empty() {
-                let quoted: Vec<String> =
-                    answer.notes.lines().map(|l| format!("> {l}")).collect();
-                description.push_str(&format!(
-                    "\n\nTheir notes:\n\n{}",
-                    quoted.join("\n")
-                ));
+                let quoted: Vec<String> = answer.notes.lines().map(|l| format!("> {l}")).collect();
+                description.push_str(&format!("\n\nTheir notes:\n\n{}", quoted.join("\n")));
             }
             let mut evidence = vec![EvidenceLink {
                 kind: EvidenceKind::Answer,
@@ -577,7 +575,11 @@ async fn suggest_once(
                     subject: Subject::Finding,
                     subject_ref: after.reference(),
                     action: "generated",
-                    summary: format!("{} suggested from the answers: {}", after.reference(), after.title),
+                    summary: format!(
+                        "{} suggested from the answers: {}",
+                        after.reference(),
+                        after.title
+                    ),
                     before: None,
                     after: finding_snapshot(&after),
                 },
@@ -594,7 +596,11 @@ async fn suggest_once(
                 proposed
             }
         };
-        let severity = if edited("severity") { before.severity } else { p.severity };
+        let severity = if edited("severity") {
+            before.severity
+        } else {
+            p.severity
+        };
         let confidence = if edited("confidence") {
             before.confidence
         } else {
@@ -650,7 +656,11 @@ async fn suggest_once(
         .execute(&mut *tx)
         .await?;
         let after = finding_in(&mut tx, firm_id, engagement_id, before.finding_id).await?;
-        let action = if status != before.status { "reopened" } else { "generated" };
+        let action = if status != before.status {
+            "reopened"
+        } else {
+            "generated"
+        };
         activity::record(
             &mut tx,
             Change {

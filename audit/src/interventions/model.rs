@@ -109,9 +109,14 @@ impl InterventionInput {
         let expected_effect = if self.expected_effect.trim().is_empty() {
             String::new()
         } else {
-            required_text("expected_effect", "expected effect", &self.expected_effect, 200)
-                .map_err(|e| errors.push(e))
-                .unwrap_or_default()
+            required_text(
+                "expected_effect",
+                "expected effect",
+                &self.expected_effect,
+                200,
+            )
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default()
         };
         let impact = match self.impact.trim().parse::<u32>() {
             Ok(n) if (1..=5).contains(&n) => n,
@@ -124,7 +129,9 @@ impl InterventionInput {
             }
         };
         let effort_weeks = match self.effort_weeks.trim().replace(',', ".").parse::<f64>() {
-            Ok(w) if w.is_finite() && w > 0.0 && w <= MAX_EFFORT_WEEKS => (w * 100.0).round() / 100.0,
+            Ok(w) if w.is_finite() && w > 0.0 && w <= MAX_EFFORT_WEEKS => {
+                (w * 100.0).round() / 100.0
+            }
             Ok(w) if w.is_finite() && w > MAX_EFFORT_WEEKS => {
                 errors.push(FieldError::new(
                     "effort_weeks",
@@ -201,7 +208,9 @@ impl RoadmapInput {
             _ => {
                 errors.push(FieldError::new(
                     "capacity",
-                    format!("Give the engineers available as a whole number from 1 to {MAX_CAPACITY}."),
+                    format!(
+                        "Give the engineers available as a whole number from 1 to {MAX_CAPACITY}."
+                    ),
                 ));
                 0
             }

@@ -27,7 +27,8 @@ pub struct InterventionSuggestReport {
     pub linked: Vec<String>,
 }
 
-const COLUMNS: &str = "intervention_id, number, template_id, title, rationale, impact, expected_effect, \
+const COLUMNS: &str =
+    "intervention_id, number, template_id, title, rationale, impact, expected_effect, \
                        effort_weeks, confidence, pinned_position, version, created_at, updated_at";
 
 fn intervention_from_row(row: &sqlx::any::AnyRow) -> Result<Intervention> {
@@ -194,13 +195,18 @@ pub async fn roadmap(
     start: Option<String>,
 ) -> Result<(InterventionPlan, RoadmapView)> {
     let start_date = match start.as_deref() {
-        Some(s) => time::Date::parse(s, DATE_FORMAT)
-            .map_err(|_| Error::invalid("start", format!("\"{s}\" is not a date like 2027-01-04.")))?,
+        Some(s) => time::Date::parse(s, DATE_FORMAT).map_err(|_| {
+            Error::invalid("start", format!("\"{s}\" is not a date like 2027-01-04."))
+        })?,
         None => time::OffsetDateTime::now_utc().date(),
     };
     let plan = intervention_plan(db, firm_id, engagement_id).await?;
     let items = plan_items(&plan.interventions);
-    let shown: Vec<i64> = plan.interventions.iter().map(|i| i.intervention_id).collect();
+    let shown: Vec<i64> = plan
+        .interventions
+        .iter()
+        .map(|i| i.intervention_id)
+        .collect();
     let laid = plan::schedule(&shown, &items, capacity);
     let by_id: HashMap<i64, &Intervention> = plan
         .interventions
@@ -332,11 +338,13 @@ async fn write_links(
         .await?;
     }
     for &f in finding_ids {
-        sqlx::query("insert into intervention_findings (intervention_id, finding_id) values ($1, $2)")
-            .bind(intervention_id)
-            .bind(f)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "insert into intervention_findings (intervention_id, finding_id) values ($1, $2)",
+        )
+        .bind(intervention_id)
+        .bind(f)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -396,7 +404,13 @@ pub async fn create_intervention(
     let fields = input.parse().map_err(Error::Invalid)?;
     findings::with_retry(|| async {
         let mut tx = db.pool().begin().await?;
-        check_links(&mut tx, engagement_id, &fields.depends_on, &fields.finding_ids).await?;
+        check_links(
+            &mut tx,
+            engagement_id,
+            &fields.depends_on,
+            &fields.finding_ids,
+        )
+        .await?;
         let id = insert(&mut tx, member.firm_id, engagement_id, None, &fields).await?;
         let created = one(&mut tx, engagement_id, id).await?;
         activity::record(
@@ -456,7 +470,13 @@ pub async fn update_intervention(
             "An intervention cannot depend on itself.",
         ));
     }
-    check_links(&mut tx, engagement_id, &fields.depends_on, &fields.finding_ids).await?;
+    check_links(
+        &mut tx,
+        engagement_id,
+        &fields.depends_on,
+        &fields.finding_ids,
+    )
+    .await?;
     let mut items = plan_items(&all);
     for item in &mut items {
         if item.id == intervention_id {
@@ -485,7 +505,13 @@ pub async fn update_intervention(
     if updated.rows_affected() != 1 {
         return Err(stale());
     }
-    write_links(&mut tx, intervention_id, &fields.depends_on, &fields.finding_ids).await?;
+    write_links(
+        &mut tx,
+        intervention_id,
+        &fields.depends_on,
+        &fields.finding_ids,
+    )
+    .await?;
     let after = one(&mut tx, engagement_id, intervention_id).await?;
     activity::record(
         &mut tx,
@@ -552,7 +578,11 @@ pub async fn suggest_interventions(
     // Catalogue id → the open findings that call for it, in catalogue order.
     let mut wanted: Vec<(String, Vec<i64>)> = Vec::new();
     for finding in open.iter().filter(|f| f.status == FindingStatus::Open) {
-        for evidence in finding.evidence.iter().filter(|e| e.kind == EvidenceKind::Answer) {
+        for evidence in finding
+            .evidence
+            .iter()
+            .filter(|e| e.kind == EvidenceKind::Answer)
+        {
             let Some(question) = bank.question(&evidence.target) else {
                 continue;
             };
@@ -692,7 +722,10 @@ pub async fn pin_order(
 ) -> Result<InterventionPlan> {
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
     if order.is_empty() {
-        return Err(Error::invalid("order", "List the interventions in the order you want."));
+        return Err(Error::invalid(
+            "order",
+            "List the interventions in the order you want.",
+        ));
     }
     let mut tx = db.pool().begin().await?;
     let all = load(&mut tx, engagement_id).await?;

@@ -251,7 +251,7 @@ pub async fn save_answer(
     let links = fields.links.join("\n");
     // The write and its line in the activity log commit together.
     let mut tx = db.pool().begin().await?;
-    let before = answer_of(&mut *tx, engagement_id, &fields.question_id).await?;
+    let before = answer_of(&mut tx, engagement_id, &fields.question_id).await?;
     let written = if fields.version == 0 {
         sqlx::query(
             r#"insert into answers (engagement_id, question_id, choice, notes, links, version,
@@ -289,7 +289,7 @@ pub async fn save_answer(
         .rows_affected()
             == 1
     };
-    let current = answer_of(&mut *tx, engagement_id, &fields.question_id)
+    let current = answer_of(&mut tx, engagement_id, &fields.question_id)
         .await?
         .unwrap_or_else(|| Answer {
             question_id: fields.question_id.clone(),
@@ -304,12 +304,9 @@ pub async fn save_answer(
     if written {
         let shown = |a: &Answer| a.choice.map(Choice::label).unwrap_or("no choice");
         let summary = match &before {
-            Some(b) if b.choice != current.choice => format!(
-                "{}: {} → {}",
-                fields.question_id,
-                shown(b),
-                shown(&current)
-            ),
+            Some(b) if b.choice != current.choice => {
+                format!("{}: {} → {}", fields.question_id, shown(b), shown(&current))
+            }
             Some(_) => format!("{}: notes or links changed", fields.question_id),
             None => format!("{}: answered {}", fields.question_id, shown(&current)),
         };
@@ -321,7 +318,11 @@ pub async fn save_answer(
                 actor: &who.actor(),
                 subject: activity::Subject::Answer,
                 subject_ref: fields.question_id.clone(),
-                action: if before.is_some() { "updated" } else { "created" },
+                action: if before.is_some() {
+                    "updated"
+                } else {
+                    "created"
+                },
                 summary,
                 before: before.as_ref().and_then(answer_snapshot),
                 after: answer_snapshot(&current),
