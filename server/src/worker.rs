@@ -55,6 +55,7 @@ pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audi
     let mail_db = db.clone();
     let reminder_db = db.clone();
     let waiver_db = db.clone();
+    let suggest_db = db.clone();
     let base_url = Arc::new(base_url.to_owned());
     let reminder_days = settings.reminder_days;
     Ok(Worker::new(db, name)
@@ -87,6 +88,24 @@ pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audi
                 Ok(())
             }
         })
+        .handle(audit::questionnaire::SUGGEST_FINDINGS, move |job| {
+            let db = suggest_db.clone();
+            async move {
+                let (firm_id, engagement_id) =
+                    audit::questionnaire::suggest_findings_payload(&job.payload)
+                        .ok_or_else(|| format!("bad payload {:?}", job.payload))?;
+                let actor = audit::activity::Actor::plumbline();
+                let report = audit::findings::suggest_findings(&db, &actor, firm_id, engagement_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tracing::info!(
+                    engagement_id,
+                    created = report.created.len(),
+                    "findings suggested after submission"
+                );
+                Ok(())
+            }
+        })
         .handle(WAIVER_EXPIRY, move |job| {
             let db = waiver_db.clone();
             async move {
@@ -97,9 +116,14 @@ pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audi
                 if reopened > 0 {
                     tracing::info!(reopened, "findings reopened after their waiver expired");
                 }
-                audit::jobs::schedule_next(&db, WAIVER_EXPIRY, now + WAIVER_SWEEP_MS, Some(job.job_id))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                audit::jobs::schedule_next(
+                    &db,
+                    WAIVER_EXPIRY,
+                    now + WAIVER_SWEEP_MS,
+                    Some(job.job_id),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
                 Ok(())
             }
         }))

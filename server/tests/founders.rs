@@ -773,6 +773,24 @@ async fn a_submitted_questionnaire_tells_the_consultant_and_becomes_read_only() 
         let view = my_questionnaire(&app, &founder).await;
         assert_eq!(view["questionnaire"]["status"], "submitted");
 
+        // The submission put a job on the queue that suggests findings from the answers.
+        app.wait_for_jobs().await;
+        let firm_id: i64 =
+            sqlx::query_scalar("select firm_id from engagements where engagement_id = $1")
+                .bind(id)
+                .fetch_one(app.db.pool())
+                .await
+                .expect("the engagement's firm");
+        let findings = audit::findings::list_findings(&app.db, firm_id, id)
+            .await
+            .expect("findings");
+        assert_eq!(
+            findings.len(),
+            1,
+            "one finding for the 'partly': {findings:?}"
+        );
+        assert!(findings[0].evidence.iter().any(|e| e.target == question));
+
         let refused = save(&app, &founder, &question, "yes", "", 1).await;
         let body = fn_error(refused, StatusCode::CONFLICT, "conflict").await;
         assert!(message(&body).contains("read-only"), "{body}");

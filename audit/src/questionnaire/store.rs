@@ -389,8 +389,26 @@ pub async fn submit(db: &Db, founder: &FounderAccess, base_url: &str) -> Result<
         },
     )
     .await?;
+    // The consultant opens the review with findings already suggested from the answers.
+    crate::jobs::enqueue(
+        &mut tx,
+        SUGGEST_FINDINGS,
+        &format!("{} {}", founder.firm_id, founder.engagement_id),
+        Some(founder.firm_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The job that suggests findings from a submitted questionnaire; its payload is
+/// "<firm_id> <engagement_id>".
+pub const SUGGEST_FINDINGS: &str = "suggest_findings";
+
+/// (firm_id, engagement_id) of a `suggest_findings` job.
+pub fn suggest_findings_payload(payload: &str) -> Option<(i64, i64)> {
+    let (firm, engagement) = payload.split_once(' ')?;
+    Some((firm.parse().ok()?, engagement.parse().ok()?))
 }
 
 /// The consultant reopens a submitted questionnaire so founders can change answers again.
