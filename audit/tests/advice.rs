@@ -322,6 +322,8 @@ async fn interventions_come_in_dependency_order_refuse_cycles_and_fit_the_team()
                 .expect("a roadmap");
         assert_eq!(roadmap.entries.len(), 3);
         assert_eq!(roadmap.entries[0].start_date, "2027-01-04");
+        // Half a week from Monday: the last day of work is Thursday.
+        assert_eq!(roadmap.entries[0].end_date, "2027-01-07");
         assert_eq!(roadmap.entries[1].start_week, roadmap.entries[0].end_week);
         assert!((roadmap.total_weeks - 4.5).abs() < 1e-9, "{roadmap:?}");
         // Two engineers: C runs beside A and B.

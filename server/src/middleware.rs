@@ -158,9 +158,10 @@ pub async fn payload_too_large_as_json(request: Request, next: Next) -> Response
     response
 }
 
-/// The ordinary body limit for every route but evidence uploads, by declared length (browsers
-/// and HTTP clients declare it; a body without one is still capped by the outer limit layer and,
-/// for extractors, by `DefaultBodyLimit`).
+/// The ordinary body limit for every route but evidence uploads and ADR archive imports
+/// (`/api/v1/engagements/{id}/decisions.zip`, which have their own `DefaultBodyLimit`), by
+/// declared length (browsers and HTTP clients declare it; a body without one is still capped by
+/// the outer limit layer and, for extractors, by `DefaultBodyLimit`).
 pub async fn limit_body(
     axum::extract::State(limit): axum::extract::State<usize>,
     request: Request,
@@ -171,7 +172,11 @@ pub async fn limit_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if request.uri().path() != "/evidence" && declared.is_some_and(|len| len > limit) {
+    let path = request.uri().path();
+    let large_allowed = path == "/evidence"
+        || (path.starts_with("/api/v1/engagements/") && path.ends_with("/decisions.zip"))
+        || crate::decision_files::is_import_path(path);
+    if !large_allowed && declared.is_some_and(|len| len > limit) {
         return body_too_large(crate::api::request_id_of(request.headers()));
     }
     next.run(request).await

@@ -216,6 +216,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
         )
         .merge(crate::api::router())
         .merge(crate::answering::router())
+        .merge(crate::decision_files::router())
         .route("/api/{*rest}", axum::routing::any(mw::api_not_found))
         .merge(pages_and_functions)
         .layer(
@@ -265,7 +266,10 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 ))
                 // Innermost: it changes the body type that the layers above would see.
                 .layer(RequestBodyLimitLayer::new(
-                    settings.body_limit_bytes.max(crate::answering::EVIDENCE_BODY_LIMIT),
+                    settings
+                        .body_limit_bytes
+                        .max(crate::answering::EVIDENCE_BODY_LIMIT)
+                        .max(crate::decision_files::IMPORT_BODY_LIMIT),
                 )),
         )
         .with_state(state)

@@ -274,6 +274,7 @@ pub fn EngagementPage() -> impl IntoView {
                             </div>
                             <a class="button secondary" href=format!("/engagements/{}/edit", e.engagement_id)>"Edit"</a>
                         </div>
+                        {engagement_links(e.engagement_id)}
                         <section class="card">
                             <h2>"About"</h2>
                             {if e.description.is_empty() {
@@ -293,6 +294,7 @@ pub fn EngagementPage() -> impl IntoView {
                                 " to invite them with one click, or invite anyone below."</p>
                         })}
                         <crate::pages::invitations::QuestionnairePanel engagement_id=e.engagement_id founders=e.founders.clone()/>
+                        <crate::pages::activity::ActivityCard engagement_id=e.engagement_id/>
                         {(e.status != Status::Archived).then(|| view! {
                             <section class="card danger-zone">
                                 <h2>"Archive"</h2>
@@ -311,6 +313,24 @@ pub fn EngagementPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The engagement's other pages, one row of links under its name.
+fn engagement_links(engagement_id: i64) -> impl IntoView {
+    let links = [
+        ("Questionnaire", "questionnaire"),
+        ("Scores", "scores"),
+        ("Findings", "findings"),
+        ("Interventions", "interventions"),
+        ("Decisions", "decisions"),
+    ];
+    view! {
+        <nav class="subnav engagement-links" aria-label="Engagement pages">
+            {links.into_iter().map(|(label, page)| view! {
+                <a href=format!("/engagements/{engagement_id}/{page}")>{label}</a>
+            }).collect_view()}
+        </nav>
     }
 }
 

@@ -468,11 +468,6 @@ fn proposals(bank: &Bank, answers: &[Answer], files: &[EvidenceFile]) -> Vec<Pro
                 target: question.id.clone(),
                 label: format!("Answered {} by {}", choice.label(), answer.answered_by),
             }];
-            evidence.extend(answer.links.iter().map(|l| EvidenceLink {
-                kind: EvidenceKind::Link,
-                target: l.clone(),
-                label: l.clone(),
-            }));
             evidence.extend(
                 files
                     .iter()

@@ -239,7 +239,7 @@ pub struct RoadmapEntry {
     /// Weeks from the start.
     pub start_week: f64,
     pub end_week: f64,
-    /// YYYY-MM-DD
+    /// YYYY-MM-DD: the first and the last day of work (both included).
     pub start_date: String,
     pub end_date: String,
 }
@@ -249,7 +249,7 @@ pub struct RoadmapEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoadmapView {
     pub capacity: u32,
-    /// YYYY-MM-DD
+    /// YYYY-MM-DD: the first day, and the last day of the last intervention (included).
     pub start: String,
     pub end: String,
     pub total_weeks: f64,

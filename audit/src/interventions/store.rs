@@ -186,6 +186,16 @@ fn date_after_weeks(start: time::Date, weeks: f64) -> String {
     date.format(DATE_FORMAT).unwrap_or_default()
 }
 
+/// The last day of work that ends `weeks` after `start`: a week's work from Monday 4 January ends
+/// on Sunday 10 January, not on the Monday after.
+fn last_day_after_weeks(start: time::Date, weeks: f64) -> String {
+    let days = ((weeks * 7.0).round() as i64 - 1).max(0);
+    let date = start
+        .checked_add(time::Duration::days(days))
+        .unwrap_or(start);
+    date.format(DATE_FORMAT).unwrap_or_default()
+}
+
 /// The plan laid into weeks for `capacity` engineers from `start` (YYYY-MM-DD; today if None).
 pub async fn roadmap(
     db: &Db,
@@ -226,14 +236,14 @@ pub async fn roadmap(
                 start_week: slot.start_week,
                 end_week: slot.end_week,
                 start_date: date_after_weeks(start_date, slot.start_week),
-                end_date: date_after_weeks(start_date, slot.end_week),
+                end_date: last_day_after_weeks(start_date, slot.end_week),
             })
         })
         .collect();
     let view = RoadmapView {
         capacity: laid.capacity,
         start: start_date.format(DATE_FORMAT).unwrap_or_default(),
-        end: date_after_weeks(start_date, laid.total_weeks),
+        end: last_day_after_weeks(start_date, laid.total_weeks),
         total_weeks: laid.total_weeks,
         entries,
     };

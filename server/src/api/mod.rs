@@ -1,8 +1,11 @@
 //! The REST API, `/api/v1`: bearer tokens, JSON in snake_case, `{"data", "meta"}` lists, and
 //! one error body `{"error": {"code", "message", "field", "request_id"}}`.
+mod decisions;
 mod engagements;
 mod error;
 mod extract;
+mod findings;
+mod interventions;
 mod questionnaire;
 
 use axum::routing::get;
@@ -25,6 +28,26 @@ pub use extract::{ApiJson, Caller};
         questionnaire::get_questionnaire,
         questionnaire::save_answer,
         questionnaire::get_scores,
+        findings::list_findings,
+        findings::create_finding,
+        findings::get_finding,
+        findings::update_finding,
+        findings::delete_finding,
+        findings::suggest_findings,
+        interventions::list_interventions,
+        interventions::create_intervention,
+        interventions::get_intervention,
+        interventions::update_intervention,
+        interventions::delete_intervention,
+        interventions::suggest_interventions,
+        interventions::pin_order,
+        interventions::clear_pinned_order,
+        decisions::list_decisions,
+        decisions::create_decision,
+        decisions::get_decision,
+        decisions::update_decision,
+        decisions::export_decisions,
+        decisions::import_decisions,
     ),
     components(schemas(
         audit::engagements::Engagement,
@@ -54,6 +77,44 @@ pub use extract::{ApiJson, Caller};
         questionnaire::StaleAnswerBody,
         questionnaire::ScoresView,
         questionnaire::ScoresBody,
+        audit::findings::Finding,
+        audit::findings::FindingInput,
+        audit::findings::Severity,
+        audit::findings::Confidence,
+        audit::findings::FindingStatus,
+        audit::findings::FindingOrigin,
+        audit::findings::EvidenceLink,
+        audit::findings::EvidenceKind,
+        audit::findings::SuggestReport,
+        findings::CountMeta,
+        findings::FindingList,
+        findings::FindingBody,
+        findings::StaleFindingBody,
+        findings::SuggestBody,
+        audit::interventions::Intervention,
+        audit::interventions::InterventionInput,
+        audit::interventions::RoadmapView,
+        audit::interventions::RoadmapEntry,
+        audit::interventions::InterventionSuggestReport,
+        interventions::PlannedIntervention,
+        interventions::Departure,
+        interventions::PlanMeta,
+        interventions::InterventionList,
+        interventions::InterventionBody,
+        interventions::StaleInterventionBody,
+        interventions::InterventionSuggestBody,
+        interventions::PinOrderRequest,
+        audit::decisions::Decision,
+        audit::decisions::DecisionInput,
+        audit::decisions::DecisionStatus,
+        audit::decisions::DecisionRef,
+        decisions::DecisionList,
+        decisions::DecisionBody,
+        decisions::StaleDecisionBody,
+        decisions::ZipArchive,
+        decisions::SkippedFileView,
+        decisions::DecisionImportView,
+        decisions::DecisionImportBody,
         error::ErrorBody,
         error::ErrorDetail,
     )),
@@ -84,4 +145,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi_document))
         .merge(engagements::router())
         .merge(questionnaire::router())
+        .merge(findings::router())
+        .merge(interventions::router())
+        .merge(decisions::router())
 }
