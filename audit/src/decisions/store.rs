@@ -395,7 +395,7 @@ pub async fn create_decision(
     let fields = input.parse().map_err(Error::Invalid)?;
     let actor = Actor::from(member);
     findings::with_retry(|| async {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         check_fields(&mut tx, engagement_id, None, &fields, true).await?;
         let number = findings::next_engagement_number(&mut tx, "decisions", engagement_id).await?;
         let now = now_ms();
@@ -472,7 +472,7 @@ pub async fn update_decision(
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
     let fields = input.parse().map_err(Error::Invalid)?;
     let actor = Actor::from(member);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = one(&mut tx, engagement_id, decision_id).await?;
     if fields.version != before.version {
         return Err(stale());
@@ -605,7 +605,7 @@ pub async fn import_decisions_zip(
         )
     })?;
     let actor = Actor::from(member);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let taken: HashSet<i64> = load(&mut tx, engagement_id)
         .await?
         .iter()

@@ -173,7 +173,7 @@ pub async fn create_finding(
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
     let fields = input.parse().map_err(Error::Invalid)?;
     with_retry(|| async {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let number = next_number(&mut tx, "findings", engagement_id).await?;
         let now = now_ms();
         let evidence = serde_json::to_string(&link_evidence(&fields.links))
@@ -239,7 +239,7 @@ pub async fn update_finding(
     input: &FindingInput,
 ) -> Result<Finding> {
     let fields = input.parse().map_err(Error::Invalid)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = finding_in(&mut tx, member.firm_id, engagement_id, finding_id).await?;
     if fields.version != before.version {
         return Err(stale_finding());
@@ -364,7 +364,7 @@ pub async fn delete_finding(
     engagement_id: i64,
     finding_id: i64,
 ) -> Result<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = finding_in(&mut tx, member.firm_id, engagement_id, finding_id).await?;
     if before.origin != FindingOrigin::Manual {
         return Err(Error::Conflict {
@@ -517,7 +517,7 @@ async fn suggest_once(
     proposals: &[Proposal],
 ) -> Result<SuggestReport> {
     let mut report = SuggestReport::default();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let sql = format!(
         "select origin_key, {COLUMNS} from findings where engagement_id = $1 and origin = 'answers'"
     );
@@ -857,7 +857,7 @@ pub async fn reopen_expired_waivers(db: &Db, now: i64) -> Result<usize> {
     .await?;
     let actor = Actor::plumbline();
     for (finding_id, engagement_id, firm_id) in &due {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         reopen(
             &mut tx,
             &actor,

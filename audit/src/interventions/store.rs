@@ -413,7 +413,7 @@ pub async fn create_intervention(
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
     let fields = input.parse().map_err(Error::Invalid)?;
     findings::with_retry(|| async {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         check_links(
             &mut tx,
             engagement_id,
@@ -464,7 +464,7 @@ pub async fn update_intervention(
 ) -> Result<Intervention> {
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
     let fields = input.parse().map_err(Error::Invalid)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let all = load(&mut tx, engagement_id).await?;
     let before = all
         .iter()
@@ -549,7 +549,7 @@ pub async fn delete_intervention(
     intervention_id: i64,
 ) -> Result<()> {
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = one(&mut tx, engagement_id, intervention_id).await?;
     sqlx::query("delete from interventions where intervention_id = $1")
         .bind(intervention_id)
@@ -610,7 +610,7 @@ pub async fn suggest_interventions(
     let actor = Actor::from(member);
     findings::with_retry(|| async {
         let mut report = InterventionSuggestReport::default();
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let existing = load(&mut tx, engagement_id).await?;
         for (template_id, finding_ids) in &wanted {
             let Some(template) = bank.intervention(template_id) else {
@@ -737,7 +737,7 @@ pub async fn pin_order(
             "List the interventions in the order you want.",
         ));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let all = load(&mut tx, engagement_id).await?;
     let items = plan_items(&all);
     plan::check_pinned_order(&items, order).map_err(|p| pin_problem(p, &all))?;
@@ -792,7 +792,7 @@ pub async fn clear_pinned_order(
     engagement_id: i64,
 ) -> Result<InterventionPlan> {
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before: Vec<String> = build_plan(load(&mut tx, engagement_id).await?)
         .interventions
         .iter()

@@ -250,7 +250,7 @@ pub async fn save_answer(
     let now = now_ms();
     let links = fields.links.join("\n");
     // The write and its line in the activity log commit together.
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = answer_of(&mut tx, engagement_id, &fields.question_id).await?;
     let written = if fields.version == 0 {
         sqlx::query(
