@@ -18,8 +18,8 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::Nav;
 use crate::pages::{
-    account, auth, bank, decisions, engagements, findings, firm, interventions, questionnaire, review,
-    NotFound,
+    account, auth, bank, decisions, engagements, findings, firm, interventions, questionnaire,
+    review, NotFound,
 };
 
 /// The HTML document around the app, rendered on the server.

@@ -120,8 +120,11 @@ test('interventions are ordered dependencies first and laid into a roadmap; a fi
   await expect(barB).toHaveAttribute('data-engineer', '1');
   await expect(page.getByTestId('roadmap-summary')).toContainText('1 engineer from 2027-01-04');
   const table = page.getByTestId('roadmap-table');
-  const endOfA = await table.locator('tr[data-reference="I-1"] td').nth(2).textContent();
-  await expect(table.locator('tr[data-reference="I-2"] td').nth(1)).toHaveText(endOfA ?? 'missing');
+  // Dates name the first and the last day of work: B's first day is the day after A's last.
+  const lastDayOfA = (await table.locator('tr[data-reference="I-1"] td').nth(2).textContent()) ?? '';
+  const dayAfter = new Date(Date.parse(`${lastDayOfA.trim()}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  await expect(table.locator('tr[data-reference="I-1"] td').nth(1)).toHaveText('2027-01-04');
+  await expect(table.locator('tr[data-reference="I-2"] td').nth(1)).toHaveText(dayAfter);
   await expect(page.getByTestId('impact-effort-chart').getByTestId('chart-point')).toHaveCount(2);
 
   // The roadmap's address is shareable: a fresh load renders the same on the server.

@@ -1177,7 +1177,7 @@ fn roadmap_table(rm: &RoadmapView) -> AnyView {
                         <th scope="col">"Intervention"</th>
                         <th scope="col">"Engineer"</th>
                         <th scope="col">"Starts"</th>
-                        <th scope="col">"Ends"</th>
+                        <th scope="col">"Last day"</th>
                         <th scope="col">"Weeks"</th>
                     </tr>
                 </thead>

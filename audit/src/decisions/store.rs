@@ -12,7 +12,7 @@ use crate::accounts::Member;
 use crate::activity::{self, Actor, Change, Subject};
 use crate::clock::{now_ms, DAY_MS};
 use crate::db::Db;
-use crate::engagements::check_firm_engagement;
+use crate::engagements::{all_in_engagement, check_firm_engagement};
 use crate::error::{Error, Result};
 use crate::findings;
 use crate::markdown::to_safe_html;
@@ -198,49 +198,40 @@ async fn check_fields(
                 "A record cannot supersede itself.",
             ));
         }
-        let found: Option<i64> = sqlx::query_scalar(
-            "select decision_id from decisions where decision_id = $1 and engagement_id = $2",
-        )
-        .bind(old)
-        .bind(engagement_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if found.is_none() {
+        if !all_in_engagement(conn, "decisions", "decision_id", &[old], engagement_id).await? {
             return Err(Error::invalid(
                 "supersedes",
                 "Choose a record of this engagement to supersede.",
             ));
         }
     }
-    for &id in &fields.finding_ids {
-        let found: Option<i64> = sqlx::query_scalar(
-            "select finding_id from findings where finding_id = $1 and engagement_id = $2",
-        )
-        .bind(id)
-        .bind(engagement_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if found.is_none() {
-            return Err(Error::invalid(
-                "finding_ids",
-                "A linked finding must be a finding of this engagement.",
-            ));
-        }
+    if !all_in_engagement(
+        conn,
+        "findings",
+        "finding_id",
+        &fields.finding_ids,
+        engagement_id,
+    )
+    .await?
+    {
+        return Err(Error::invalid(
+            "finding_ids",
+            "A linked finding must be a finding of this engagement.",
+        ));
     }
-    for &id in &fields.intervention_ids {
-        let found: Option<i64> = sqlx::query_scalar(
-            "select intervention_id from interventions where intervention_id = $1 and engagement_id = $2",
-        )
-        .bind(id)
-        .bind(engagement_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if found.is_none() {
-            return Err(Error::invalid(
-                "intervention_ids",
-                "A linked intervention must be an intervention of this engagement.",
-            ));
-        }
+    if !all_in_engagement(
+        conn,
+        "interventions",
+        "intervention_id",
+        &fields.intervention_ids,
+        engagement_id,
+    )
+    .await?
+    {
+        return Err(Error::invalid(
+            "intervention_ids",
+            "A linked intervention must be an intervention of this engagement.",
+        ));
     }
     if let (Some(expires), true) = (&fields.expires_on, expiry_changed) {
         if waiver_end_ms(expires).is_none_or(|end| end <= now_ms()) {

@@ -245,6 +245,30 @@ pub async fn check_firm_engagement(db: &Db, firm_id: i64, engagement_id: i64) ->
     found.map(|_| ()).ok_or(Error::NotFound)
 }
 
+/// Whether every id in `ids` names a row of `table` (findings, interventions, decisions) in the
+/// engagement: links never reach another engagement's records.
+pub(crate) async fn all_in_engagement(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    id_column: &str,
+    ids: &[i64],
+    engagement_id: i64,
+) -> Result<bool> {
+    let sql =
+        format!("select {id_column} from {table} where {id_column} = $1 and engagement_id = $2");
+    for &id in ids {
+        let found: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(id)
+            .bind(engagement_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -11,7 +11,7 @@ use crate::accounts::Member;
 use crate::activity::{self, Actor, Change, Subject};
 use crate::clock::now_ms;
 use crate::db::Db;
-use crate::engagements::check_firm_engagement;
+use crate::engagements::{all_in_engagement, check_firm_engagement};
 use crate::error::{Error, Result};
 use crate::findings::{self, Confidence, EvidenceKind, FindingStatus};
 use crate::markdown::to_safe_html;
@@ -272,35 +272,25 @@ async fn check_links(
     depends_on: &[i64],
     finding_ids: &[i64],
 ) -> Result<()> {
-    for &id in depends_on {
-        let found: Option<i64> = sqlx::query_scalar(
-            "select intervention_id from interventions where intervention_id = $1 and engagement_id = $2",
-        )
-        .bind(id)
-        .bind(engagement_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if found.is_none() {
-            return Err(Error::invalid(
-                "depends_on",
-                "A dependency must be another intervention of this engagement.",
-            ));
-        }
+    if !all_in_engagement(
+        conn,
+        "interventions",
+        "intervention_id",
+        depends_on,
+        engagement_id,
+    )
+    .await?
+    {
+        return Err(Error::invalid(
+            "depends_on",
+            "A dependency must be another intervention of this engagement.",
+        ));
     }
-    for &id in finding_ids {
-        let found: Option<i64> = sqlx::query_scalar(
-            "select finding_id from findings where finding_id = $1 and engagement_id = $2",
-        )
-        .bind(id)
-        .bind(engagement_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if found.is_none() {
-            return Err(Error::invalid(
-                "finding_ids",
-                "A linked finding must be a finding of this engagement.",
-            ));
-        }
+    if !all_in_engagement(conn, "findings", "finding_id", finding_ids, engagement_id).await? {
+        return Err(Error::invalid(
+            "finding_ids",
+            "A linked finding must be a finding of this engagement.",
+        ));
     }
     Ok(())
 }
@@ -730,22 +720,43 @@ pub async fn pin_order(
     engagement_id: i64,
     order: &[i64],
 ) -> Result<InterventionPlan> {
-    check_firm_engagement(db, member.firm_id, engagement_id).await?;
     if order.is_empty() {
         return Err(Error::invalid(
             "order",
             "List the interventions in the order you want.",
         ));
     }
+    write_pins(db, member, engagement_id, order).await
+}
+
+/// Back to the computed order.
+pub async fn clear_pinned_order(
+    db: &Db,
+    member: &Member,
+    engagement_id: i64,
+) -> Result<InterventionPlan> {
+    write_pins(db, member, engagement_id, &[]).await
+}
+
+/// Stores `order` as the pinned positions (none: the computed order stands) and logs the order
+/// before and after.
+async fn write_pins(
+    db: &Db,
+    member: &Member,
+    engagement_id: i64,
+    order: &[i64],
+) -> Result<InterventionPlan> {
+    check_firm_engagement(db, member.firm_id, engagement_id).await?;
     let mut tx = db.begin_write().await?;
     let all = load(&mut tx, engagement_id).await?;
-    let items = plan_items(&all);
-    plan::check_pinned_order(&items, order).map_err(|p| pin_problem(p, &all))?;
-    let before: Vec<String> = build_plan(all.clone())
-        .interventions
-        .iter()
-        .map(Intervention::reference)
-        .collect();
+    plan::check_pinned_order(&plan_items(&all), order).map_err(|p| pin_problem(p, &all))?;
+    let references = |plan: &InterventionPlan| -> Vec<String> {
+        plan.interventions
+            .iter()
+            .map(Intervention::reference)
+            .collect()
+    };
+    let before = references(&build_plan(all));
     sqlx::query("update interventions set pinned_position = null where engagement_id = $1")
         .bind(engagement_id)
         .execute(&mut *tx)
@@ -761,11 +772,18 @@ pub async fn pin_order(
         .await?;
     }
     let plan = build_plan(load(&mut tx, engagement_id).await?);
-    let after: Vec<String> = plan
-        .interventions
-        .iter()
-        .map(Intervention::reference)
-        .collect();
+    let after = references(&plan);
+    let (action, summary) = if order.is_empty() {
+        (
+            "unpinned",
+            format!("Back to the computed order: {}", after.join(", ")),
+        )
+    } else {
+        (
+            "pinned",
+            format!("Order pinned by hand: {}", after.join(", ")),
+        )
+    };
     activity::record(
         &mut tx,
         Change {
@@ -774,50 +792,8 @@ pub async fn pin_order(
             actor: &Actor::from(member),
             subject: Subject::Intervention,
             subject_ref: "order".to_owned(),
-            action: "pinned",
-            summary: format!("Order pinned by hand: {}", after.join(", ")),
-            before: activity::snapshot(&before),
-            after: activity::snapshot(&after),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(plan)
-}
-
-/// Back to the computed order.
-pub async fn clear_pinned_order(
-    db: &Db,
-    member: &Member,
-    engagement_id: i64,
-) -> Result<InterventionPlan> {
-    check_firm_engagement(db, member.firm_id, engagement_id).await?;
-    let mut tx = db.begin_write().await?;
-    let before: Vec<String> = build_plan(load(&mut tx, engagement_id).await?)
-        .interventions
-        .iter()
-        .map(Intervention::reference)
-        .collect();
-    sqlx::query("update interventions set pinned_position = null where engagement_id = $1")
-        .bind(engagement_id)
-        .execute(&mut *tx)
-        .await?;
-    let plan = build_plan(load(&mut tx, engagement_id).await?);
-    let after: Vec<String> = plan
-        .interventions
-        .iter()
-        .map(Intervention::reference)
-        .collect();
-    activity::record(
-        &mut tx,
-        Change {
-            engagement_id,
-            firm_id: member.firm_id,
-            actor: &Actor::from(member),
-            subject: Subject::Intervention,
-            subject_ref: "order".to_owned(),
-            action: "unpinned",
-            summary: format!("Back to the computed order: {}", after.join(", ")),
+            action,
+            summary,
             before: activity::snapshot(&before),
             after: activity::snapshot(&after),
         },
