@@ -38,7 +38,7 @@ fn email_taken() -> Error {
 /// Creates a firm and its owner in one transaction.
 pub async fn sign_up(db: &Db, sign_up: &SignUp) -> Result<Member> {
     let password_hash = password::hash(&sign_up.password).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let now = now_ms();
     let firm_id: i64 = sqlx::query_scalar(
         r#"insert into firms (name, created_at, updated_at) values ($1, $2, $2) returning firm_id"#,
@@ -162,7 +162,7 @@ pub async fn invite_member(
     let token = new_secret("inv_");
     let now = now_ms();
     let expires_at = now + MEMBER_INVITATION_TTL_MS;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let member_invitation_id: i64 = sqlx::query_scalar(
         r#"insert into member_invitations (firm_id, email, token_hash, invited_by, expires_at, created_at, updated_at)
            values ($1, $2, $3, $4, $5, $6, $6) returning member_invitation_id"#,
@@ -262,7 +262,7 @@ pub async fn accept_invitation(
     password: &Password,
 ) -> Result<Member> {
     let password_hash = password::hash(password).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let (invitation_id, firm_id, _, email) = open_invitation(&mut tx, token).await?;
     let email = EmailAddress::parse("email", &email).map_err(|e| Error::Internal(e.message))?;
     let user_id = insert_user(

@@ -72,7 +72,7 @@ async fn founders_of(db: &Db, engagement_id: i64) -> Result<Vec<Founder>> {
 #[tracing::instrument(skip(db, member, fields), fields(firm_id = member.firm_id))]
 pub async fn create(db: &Db, member: &Member, fields: &EngagementFields) -> Result<Engagement> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let engagement_id: i64 = sqlx::query_scalar(
         r#"insert into engagements (firm_id, client_name, system_name, description, team_size, stage,
                                     start_date, due_date, status, created_by, created_at, updated_at)
@@ -188,7 +188,7 @@ pub async fn update(
     engagement_id: i64,
     fields: &EngagementFields,
 ) -> Result<Engagement> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         r#"update engagements set client_name = $1, system_name = $2, description = $3, team_size = $4,
                   stage = $5, start_date = $6, due_date = $7, status = $8, updated_at = $9

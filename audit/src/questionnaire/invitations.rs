@@ -210,7 +210,7 @@ pub async fn invite_founder(
         ));
     }
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     // The placeholder hash is replaced by mail_fresh_link in the same transaction.
     let founder_invitation_id: i64 = sqlx::query_scalar(
         r#"insert into founder_invitations (firm_id, engagement_id, name, email, token_hash, expires_at,
@@ -306,7 +306,7 @@ pub async fn resend_founder_invitation(
     founder_invitation_id: i64,
     base_url: &str,
 ) -> Result<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     mail_fresh_link(
         &mut tx,
         member.firm_id,
@@ -477,7 +477,7 @@ pub async fn request_fresh_link(db: &Db, token: &str, base_url: &str) -> Result<
             retry_after_secs: (wait_ms as u64).div_ceil(1000),
         });
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     mail_fresh_link(
         &mut tx,
         firm_id,
@@ -530,7 +530,7 @@ pub async fn send_due_reminders(
     .await?;
     let mut sent = 0;
     for (founder_invitation_id, firm_id, engagement_id) in due {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         let claimed = sqlx::query(
             r#"update founder_invitations set reminded_at = $1
                where founder_invitation_id = $2 and (reminded_at is null or reminded_at < $3)"#,

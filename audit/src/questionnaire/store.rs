@@ -345,7 +345,7 @@ pub async fn save_answer(
 pub async fn submit(db: &Db, founder: &FounderAccess, base_url: &str) -> Result<()> {
     ensure(db, founder.firm_id, founder.engagement_id).await?;
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let updated = sqlx::query(
         r#"update questionnaires set status = 'submitted', submitted_at = $1, submitted_by = $2, updated_at = $1
            where engagement_id = $3 and firm_id = $4 and status = 'open'"#,
@@ -471,7 +471,7 @@ pub async fn add_comment(
         return Err(Error::invalid("body", "Enter the comment."));
     }
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         r#"insert into answer_comments (engagement_id, question_id, kind, body, author_name, author_user_id,
                                         created_at, updated_at)
