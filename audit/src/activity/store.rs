@@ -74,9 +74,6 @@ pub async fn record(conn: &mut AnyConnection, change: Change<'_>) -> Result<()> 
     Ok(())
 }
 
-/// Most entries one page shows.
-pub const ACTIVITY_PAGE_SIZE: i64 = 50;
-
 /// The engagement's log, newest first, `limit` entries older than `before` (an activity id).
 /// Another firm's engagement has no entries to show.
 pub async fn list_activity(

@@ -388,7 +388,7 @@ pub async fn create_decision(
     findings::with_retry(|| async {
         let mut tx = db.begin_write().await?;
         check_fields(&mut tx, engagement_id, None, &fields, true).await?;
-        let number = findings::next_engagement_number(&mut tx, "decisions", engagement_id).await?;
+        let number = findings::next_number(&mut tx, "decisions", engagement_id).await?;
         let now = now_ms();
         let decision_id: i64 = sqlx::query_scalar(
             r#"insert into decisions (engagement_id, firm_id, number, title, status, context, options, decision,
@@ -436,8 +436,8 @@ pub async fn create_decision(
             },
         )
         .await?;
+        // Consequences change the superseded record and the waived findings, not this one.
         apply_consequences(&mut tx, &actor, member.firm_id, engagement_id, &created).await?;
-        let created = one(&mut tx, engagement_id, decision_id).await?;
         tx.commit().await?;
         Ok(created)
     })
@@ -530,7 +530,6 @@ pub async fn update_decision(
     )
     .await?;
     apply_consequences(&mut tx, &actor, member.firm_id, engagement_id, &after).await?;
-    let after = one(&mut tx, engagement_id, decision_id).await?;
     tx.commit().await?;
     Ok(after)
 }

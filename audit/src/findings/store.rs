@@ -117,23 +117,20 @@ fn finding_snapshot(f: &Finding) -> Option<String> {
     }))
 }
 
-async fn next_number(conn: &mut AnyConnection, table: &str, engagement_id: i64) -> Result<i64> {
+/// The next F-/I-/ADR- number of an engagement for `table` (findings, interventions, decisions).
+/// Two writers on PostgreSQL may both read the same number; the unique (engagement_id, number)
+/// index refuses the second, which then retries (see `with_retry`). On SQLite the write
+/// transaction holds the lock from its start, so the race cannot happen there.
+pub(crate) async fn next_number(
+    conn: &mut AnyConnection,
+    table: &str,
+    engagement_id: i64,
+) -> Result<i64> {
     let sql = format!("select coalesce(max(number), 0) + 1 from {table} where engagement_id = $1");
     Ok(sqlx::query_scalar(&sql)
         .bind(engagement_id)
         .fetch_one(conn)
         .await?)
-}
-
-/// The next F-/I-/ADR- number of an engagement for `table` (findings, interventions, decisions).
-/// Two writers may both read the same number; the unique (engagement_id, number) index refuses
-/// the second, which then retries (see `with_retry`).
-pub(crate) async fn next_engagement_number(
-    conn: &mut AnyConnection,
-    table: &str,
-    engagement_id: i64,
-) -> Result<i64> {
-    next_number(conn, table, engagement_id).await
 }
 
 /// Runs a transaction body again when it lost a race for a unique number (three tries).

@@ -369,7 +369,7 @@ async fn insert(
     template_id: Option<&str>,
     fields: &InterventionFields,
 ) -> Result<i64> {
-    let number = findings::next_engagement_number(conn, "interventions", engagement_id).await?;
+    let number = findings::next_number(conn, "interventions", engagement_id).await?;
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         r#"insert into interventions (engagement_id, firm_id, number, template_id, title, rationale, impact,
