@@ -14,6 +14,7 @@ pub mod findings;
 pub mod interventions;
 pub mod jobs;
 pub mod mail;
+pub mod probes;
 pub mod questionnaire;
 pub mod telemetry;
 

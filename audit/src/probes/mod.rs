@@ -1,0 +1,25 @@
+//! Automated probes: evidence from the client's real system that confirms or contradicts what
+//! the founders claimed. Four families (HTTP/API, PostgreSQL, repository, logs) yield checks;
+//! every outbound connection goes through one guard (`guard`). Runs are jobs with progress, a
+//! time bound and cancellation (`run`); targets, runs and checks are stored (`store`); checks
+//! feed findings and the claimed-versus-observed view (`claims`).
+mod model;
+
+pub use model::*;
+
+#[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
+pub mod fetch;
+#[cfg(feature = "server")]
+pub mod guard;
+#[cfg(feature = "server")]
+pub mod http;
+#[cfg(feature = "server")]
+pub mod logs;
+#[cfg(feature = "server")]
+pub mod postgres;
+#[cfg(feature = "server")]
+pub mod progress;
+#[cfg(feature = "server")]
+pub mod repo;
