@@ -410,15 +410,15 @@ pub struct SuggestReport {
     pub unchanged: usize,
 }
 
-/// What the automatic step would write for one weak answer.
-struct Proposal {
-    origin_key: String,
-    area: Area,
-    severity: Severity,
-    title: String,
-    description: String,
-    confidence: Confidence,
-    evidence: Vec<EvidenceLink>,
+/// What an automatic step would write for one weakness (a weak answer, a failed check).
+pub(crate) struct Proposal {
+    pub origin_key: String,
+    pub area: Area,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub confidence: Confidence,
+    pub evidence: Vec<EvidenceLink>,
 }
 
 fn proposals(bank: &Bank, answers: &[Answer], files: &[EvidenceFile]) -> Vec<Proposal> {
@@ -503,23 +503,46 @@ pub async fn suggest_findings(
     let (bank, answers, files) =
         questionnaire::answers_with_evidence(db, firm_id, engagement_id).await?;
     let proposals = proposals(&bank, &answers, &files);
-    with_retry(|| suggest_once(db, actor, firm_id, engagement_id, &proposals)).await
+    let keep = HashSet::new();
+    with_retry(|| {
+        apply_proposals(
+            db,
+            actor,
+            firm_id,
+            engagement_id,
+            FindingOrigin::Answers,
+            &proposals,
+            &keep,
+        )
+    })
+    .await
 }
 
-async fn suggest_once(
+/// Brings an automatic step's findings (those of `origin`) in line with its `proposals`: new
+/// weaknesses become findings, known ones are updated (fields edited by hand stay), and open
+/// findings no longer proposed are resolved — except those keyed in `keep` (the step could not
+/// look this time, so it neither confirms nor clears them).
+pub(crate) async fn apply_proposals(
     db: &Db,
     actor: &Actor,
     firm_id: i64,
     engagement_id: i64,
+    origin: FindingOrigin,
     proposals: &[Proposal],
+    keep: &HashSet<String>,
 ) -> Result<SuggestReport> {
+    let source = match origin {
+        FindingOrigin::Probe => "the probes",
+        _ => "the answers",
+    };
     let mut report = SuggestReport::default();
     let mut tx = db.begin_write().await?;
     let sql = format!(
-        "select origin_key, {COLUMNS} from findings where engagement_id = $1 and origin = 'answers'"
+        "select origin_key, {COLUMNS} from findings where engagement_id = $1 and origin = $2"
     );
     let rows = sqlx::query(&sql)
         .bind(engagement_id)
+        .bind(origin.as_str())
         .fetch_all(&mut *tx)
         .await?;
     let mut existing: HashMap<String, Finding> = HashMap::new();
@@ -541,7 +564,7 @@ async fn suggest_once(
                 r#"insert into findings (engagement_id, firm_id, number, area, severity, title, description,
                                          confidence, status, origin, origin_key, evidence, edited_fields,
                                          version, created_at, updated_at)
-                   values ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 'answers', $9, $10, '', 1, $11, $11)
+                   values ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $12, $9, $10, '', 1, $11, $11)
                    returning finding_id"#,
             )
             .bind(engagement_id)
@@ -555,6 +578,7 @@ async fn suggest_once(
             .bind(&p.origin_key)
             .bind(&evidence)
             .bind(now)
+            .bind(origin.as_str())
             .fetch_one(&mut *tx)
             .await?;
             let after = finding_in(&mut tx, firm_id, engagement_id, finding_id).await?;
@@ -568,7 +592,7 @@ async fn suggest_once(
                     subject_ref: after.reference(),
                     action: "generated",
                     summary: format!(
-                        "{} suggested from the answers: {}",
+                        "{} suggested from {source}: {}",
                         after.reference(),
                         after.title
                     ),
@@ -662,7 +686,7 @@ async fn suggest_once(
                 subject: Subject::Finding,
                 subject_ref: after.reference(),
                 action,
-                summary: format!("{} brought up to date with the answers", after.reference()),
+                summary: format!("{} brought up to date with {source}", after.reference()),
                 before: finding_snapshot(before),
                 after: finding_snapshot(&after),
             },
@@ -673,6 +697,7 @@ async fn suggest_once(
     // Findings whose answer is no longer weak: resolved, unless a consultant set the status.
     for (key, before) in &existing {
         if wanted.contains(key.as_str())
+            || keep.contains(key)
             || before.status != FindingStatus::Open
             || before.edited_fields.iter().any(|e| e == "status")
         {
@@ -699,7 +724,7 @@ async fn suggest_once(
                 subject_ref: after.reference(),
                 action: "resolved",
                 summary: format!(
-                    "{} resolved: its answer is no longer a weakness",
+                    "{} resolved: {source} no longer show the weakness",
                     after.reference()
                 ),
                 before: finding_snapshot(before),

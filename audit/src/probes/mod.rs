@@ -8,7 +8,11 @@ mod model;
 pub use model::*;
 
 #[cfg(feature = "server")]
+pub mod claims;
+#[cfg(feature = "server")]
 pub mod error;
+#[cfg(feature = "server")]
+pub mod feed;
 #[cfg(feature = "server")]
 pub mod fetch;
 #[cfg(feature = "server")]
@@ -23,3 +27,9 @@ pub mod postgres;
 pub mod progress;
 #[cfg(feature = "server")]
 pub mod repo;
+#[cfg(feature = "server")]
+pub mod run;
+#[cfg(feature = "server")]
+pub mod seal;
+#[cfg(feature = "server")]
+pub mod store;
