@@ -18,8 +18,8 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::Nav;
 use crate::pages::{
-    account, auth, bank, decisions, engagements, findings, firm, interventions, questionnaire,
-    review, NotFound,
+    account, auth, bank, decisions, engagements, findings, firm, interventions, probes,
+    questionnaire, review, NotFound,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/engagements/:id/findings") view=findings::FindingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/engagements/:id/interventions") view=interventions::InterventionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/engagements/:id/decisions") view=decisions::DecisionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/engagements/:id/probes") view=probes::ProbesPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm") view=firm::FirmPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/outbox") view=firm::OutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/jobs") view=firm::JobsPage ssr=SsrMode::Async/>

@@ -23,6 +23,8 @@ pub struct AppState {
     pub base_url: String,
     pub login_limiter: Arc<LoginLimiter>,
     pub metrics: Arc<RouteMetrics>,
+    /// The sealing key, allow-list and limits of probe runs.
+    pub probes: Arc<audit::probes::run::ProbeRuntime>,
 }
 
 /// The session key holding the logged-in member's `user_id`.

@@ -49,6 +49,9 @@ create table probe_runs (
     progress_total bigint not null default 0,
     progress_label text not null default '',
     cancel_requested bigint not null default 0,
+    -- The job running it writes this twice a second; a second worker that finds it fresh
+    -- leaves the run alone (its job retries later) instead of running it twice.
+    heartbeat_at bigint,
     error text,
     -- Everything the probe measured, as JSON, for the record.
     raw text,

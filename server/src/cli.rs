@@ -112,7 +112,8 @@ pub async fn run(cli: Cli, mut settings: Settings) -> CliResult {
             require_builtin_bank()?;
             let db = open_database(&settings).await.map_err(|e| e.to_string())?;
             let base_url = settings.public_url(settings.addr);
-            let worker = crate::worker::build(db.clone(), &settings, &base_url)
+            let probes = std::sync::Arc::new(settings.probe_runtime().map_err(|e| e.to_string())?);
+            let worker = crate::worker::build(db.clone(), &settings, &base_url, probes)
                 .map_err(|e| e.to_string())?;
             crate::worker::schedule_recurring(&db)
                 .await

@@ -37,7 +37,7 @@ pub fn is_import_path(path: &str) -> bool {
 }
 
 /// The logged-in member, if any.
-async fn member(state: &AppState, session: &Session) -> Option<Member> {
+pub(crate) async fn member(state: &AppState, session: &Session) -> Option<Member> {
     let user_id = session.get::<i64>(SESSION_USER).await.ok().flatten()?;
     match audit::accounts::member_by_id(&state.db, user_id).await {
         Ok(member) => member,
@@ -52,7 +52,7 @@ fn decisions_page(engagement_id: &str) -> String {
     format!("/engagements/{engagement_id}/decisions")
 }
 
-fn log_in_first(back: &str) -> Response {
+pub(crate) fn log_in_first(back: &str) -> Response {
     let target = format!("/login?next={}", audit::fields::query_value(back));
     Redirect::to(&target).into_response()
 }

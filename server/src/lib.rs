@@ -7,6 +7,7 @@ pub mod answering;
 pub mod api;
 pub mod cli;
 pub mod decision_files;
+pub mod probe_files;
 pub mod health;
 pub mod middleware;
 pub mod settings;

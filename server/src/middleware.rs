@@ -175,7 +175,9 @@ pub async fn limit_body(
     let path = request.uri().path();
     let large_allowed = path == "/evidence"
         || (path.starts_with("/api/v1/engagements/") && path.ends_with("/decisions.zip"))
-        || crate::decision_files::is_import_path(path);
+        || crate::decision_files::is_import_path(path)
+        || crate::api::probes::is_upload_path(path)
+        || crate::probe_files::is_upload_path(path);
     if !large_allowed && declared.is_some_and(|len| len > limit) {
         return body_too_large(crate::api::request_id_of(request.headers()));
     }

@@ -29,6 +29,16 @@ pub struct Settings {
     pub metrics_open_to_loopback: bool,
     /// A founder whose invitation has seen no progress for this many days gets a reminder.
     pub reminder_days: i64,
+    /// 64 hex digits sealing secrets at rest (client connection strings). Unset, a key file is
+    /// made in the data folder on first start; set it when several instances share a database.
+    pub secret_key: Option<String>,
+    /// Ranges every firm's probes may reach although the guard blocks them (comma-separated
+    /// CIDRs): how tests and on-premise installations reach loopback and private networks.
+    pub probe_allow: String,
+    /// The most one probe run may take.
+    pub probe_time_limit_secs: u64,
+    /// The HTTP probe's discarded warm-up before it measures an endpoint.
+    pub probe_warmup_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +85,10 @@ const SETTINGS: &[(&str, &str)] = &[
         "PLUMBLINE_METRICS_OPEN_TO_LOOPBACK",
     ),
     ("reminder_days", "PLUMBLINE_REMINDER_DAYS"),
+    ("secret_key", "PLUMBLINE_SECRET_KEY"),
+    ("probe_allow", "PLUMBLINE_PROBE_ALLOW"),
+    ("probe_time_limit_secs", "PLUMBLINE_PROBE_TIME_LIMIT_SECS"),
+    ("probe_warmup_secs", "PLUMBLINE_PROBE_WARMUP_SECS"),
 ];
 
 impl Default for Settings {
@@ -97,6 +111,10 @@ impl Default for Settings {
             body_limit_bytes: 1024 * 1024,
             metrics_open_to_loopback: true,
             reminder_days: 3,
+            secret_key: None,
+            probe_allow: String::new(),
+            probe_time_limit_secs: 15 * 60,
+            probe_warmup_secs: 5,
         }
     }
 }
@@ -184,6 +202,12 @@ impl Settings {
                 self.metrics_open_to_loopback = parse_bool(key, value)?
             }
             "PLUMBLINE_REMINDER_DAYS" => self.reminder_days = parse_number(key, value)?,
+            "PLUMBLINE_SECRET_KEY" => self.secret_key = optional(value),
+            "PLUMBLINE_PROBE_ALLOW" => self.probe_allow = value.to_owned(),
+            "PLUMBLINE_PROBE_TIME_LIMIT_SECS" => {
+                self.probe_time_limit_secs = parse_number(key, value)?
+            }
+            "PLUMBLINE_PROBE_WARMUP_SECS" => self.probe_warmup_secs = parse_number(key, value)?,
             "PLUMBLINE_CONFIG" => {}
             other => {
                 return Err(bad(
@@ -227,6 +251,21 @@ impl Settings {
                 "must be a number of days from 1 to 90",
             ));
         }
+        if let Some(key) = &self.secret_key {
+            audit::probes::seal::SealKey::from_hex(key)
+                .map_err(|e| bad("PLUMBLINE_SECRET_KEY", e))?;
+        }
+        audit::probes::guard::Guard::parse_allow_list(&self.probe_allow)
+            .map_err(|e| bad("PLUMBLINE_PROBE_ALLOW", e))?;
+        if !(10..=24 * 3600).contains(&self.probe_time_limit_secs) {
+            return Err(bad(
+                "PLUMBLINE_PROBE_TIME_LIMIT_SECS",
+                "must be from 10 seconds to 24 hours",
+            ));
+        }
+        if self.probe_warmup_secs > 60 {
+            return Err(bad("PLUMBLINE_PROBE_WARMUP_SECS", "must be at most 60"));
+        }
         if self.body_limit_bytes < 1024 {
             return Err(bad("PLUMBLINE_BODY_LIMIT_BYTES", "must be at least 1024"));
         }
@@ -243,6 +282,28 @@ impl Settings {
 
     pub fn mail_folder(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+
+    /// What probe runs need: the sealing key (the setting, or the key file in the data folder),
+    /// the operator's allow-list, the time bound, and a folder for clones.
+    pub fn probe_runtime(&self) -> Result<audit::probes::run::ProbeRuntime, SettingsError> {
+        use audit::probes::seal::SealKey;
+        let key = match &self.secret_key {
+            Some(hex) => SealKey::from_hex(hex).map_err(|e| bad("PLUMBLINE_SECRET_KEY", e))?,
+            None => SealKey::load_or_create(&self.data_dir.join("secret.key")).map_err(|e| {
+                bad(
+                    "PLUMBLINE_SECRET_KEY",
+                    format!("unset, and the key file failed: {e}"),
+                )
+            })?,
+        };
+        let allow = audit::probes::guard::Guard::parse_allow_list(&self.probe_allow)
+            .map_err(|e| bad("PLUMBLINE_PROBE_ALLOW", e))?;
+        let mut runtime =
+            audit::probes::run::ProbeRuntime::new(key, allow, self.data_dir.join("probe-work"));
+        runtime.time_bound = std::time::Duration::from_secs(self.probe_time_limit_secs);
+        runtime.http_warmup = std::time::Duration::from_secs(self.probe_warmup_secs);
+        Ok(runtime)
     }
 }
 
@@ -312,6 +373,8 @@ impl std::fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("run_worker", &self.run_worker)
             .field("reminder_days", &self.reminder_days)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("probe_allow", &self.probe_allow)
             .finish_non_exhaustive()
     }
 }

@@ -44,6 +44,8 @@ pub enum StartError {
     Mail(audit::Error),
     #[error("question bank: {0}")]
     Bank(String),
+    #[error("{0}")]
+    Probes(crate::settings::SettingsError),
 }
 
 /// Opens the database and applies migrations.
@@ -99,6 +101,7 @@ impl Application {
                 Duration::from_secs(settings.login_window_secs),
             )),
             metrics: Arc::new(RouteMetrics::default()),
+            probes: Arc::new(settings.probe_runtime().map_err(StartError::Probes)?),
         };
         let router = router(state.clone(), &settings);
         Ok(Application {
@@ -125,9 +128,13 @@ impl Application {
     ) -> Result<(), StartError> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = if self.settings.run_worker {
-            let worker =
-                crate::worker::build(self.state.db.clone(), &self.settings, &self.state.base_url)
-                    .map_err(StartError::Mail)?;
+            let worker = crate::worker::build(
+                self.state.db.clone(),
+                &self.settings,
+                &self.state.base_url,
+                self.state.probes.clone(),
+            )
+            .map_err(StartError::Mail)?;
             crate::worker::schedule_recurring(&self.state.db)
                 .await
                 .map_err(StartError::Mail)?;
@@ -217,6 +224,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .merge(crate::api::router())
         .merge(crate::answering::router())
         .merge(crate::decision_files::router())
+        .merge(crate::probe_files::router())
         .route("/api/{*rest}", axum::routing::any(mw::api_not_found))
         .merge(pages_and_functions)
         .layer(
@@ -269,7 +277,8 @@ fn router(state: AppState, settings: &Settings) -> Router {
                     settings
                         .body_limit_bytes
                         .max(crate::answering::EVIDENCE_BODY_LIMIT)
-                        .max(crate::decision_files::IMPORT_BODY_LIMIT),
+                        .max(crate::decision_files::IMPORT_BODY_LIMIT)
+                        .max(crate::probe_files::UPLOAD_BODY_LIMIT),
                 )),
         )
         .with_state(state)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use audit::db::Db;
 use audit::jobs::Worker;
 use audit::mail::{self, Transport};
+use audit::probes::run::ProbeRuntime;
 use lettre::message::Mailbox;
 
 use crate::settings::Settings;
@@ -40,7 +41,12 @@ pub async fn schedule_recurring(db: &Db) -> Result<(), audit::Error> {
 }
 
 /// `base_url` is where links in e-mails point.
-pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audit::Error> {
+pub fn build(
+    db: Db,
+    settings: &Settings,
+    base_url: &str,
+    probes: Arc<ProbeRuntime>,
+) -> Result<Worker, audit::Error> {
     let transport = Arc::new(mail_transport(settings)?);
     let from: Mailbox = settings
         .mail_from
@@ -56,6 +62,7 @@ pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audi
     let reminder_db = db.clone();
     let waiver_db = db.clone();
     let suggest_db = db.clone();
+    let probe_db = db.clone();
     let base_url = Arc::new(base_url.to_owned());
     let reminder_days = settings.reminder_days;
     Ok(Worker::new(db, name)
@@ -104,6 +111,17 @@ pub fn build(db: Db, settings: &Settings, base_url: &str) -> Result<Worker, audi
                     "findings suggested after submission"
                 );
                 Ok(())
+            }
+        })
+        .handle(audit::probes::store::PROBE_RUN_JOB, move |job| {
+            let db = probe_db.clone();
+            let probes = probes.clone();
+            async move {
+                let run_id = audit::probes::run::run_payload(&job.payload)
+                    .ok_or_else(|| format!("bad payload {:?}", job.payload))?;
+                audit::probes::run::execute(&db, &probes, run_id)
+                    .await
+                    .map_err(|e| e.to_string())
             }
         })
         .handle(WAIVER_EXPIRY, move |job| {

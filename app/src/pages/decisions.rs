@@ -237,6 +237,7 @@ fn page_head(engagement_id: i64, client_name: String, system_name: String) -> An
         ("Findings", "/findings".to_owned()),
         ("Interventions", "/interventions".to_owned()),
         ("Decisions", "/decisions".to_owned()),
+        ("Probes", "/probes".to_owned()),
     ];
     view! {
         <div class="page-head">

@@ -324,6 +324,7 @@ fn engagement_links(engagement_id: i64) -> impl IntoView {
         ("Findings", "findings"),
         ("Interventions", "interventions"),
         ("Decisions", "decisions"),
+        ("Probes", "probes"),
     ];
     view! {
         <nav class="subnav engagement-links" aria-label="Engagement pages">

@@ -156,6 +156,7 @@ pub(crate) fn engagement_head(
             format!("{base}/interventions"),
         ),
         ("decisions", "Decisions", format!("{base}/decisions")),
+        ("probes", "Probes", format!("{base}/probes")),
     ];
     view! {
         <div class="page-head">

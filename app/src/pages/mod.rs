@@ -9,6 +9,7 @@ pub mod findings;
 pub mod firm;
 pub mod interventions;
 pub mod invitations;
+pub mod probes;
 pub mod questionnaire;
 pub mod review;
 

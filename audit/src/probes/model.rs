@@ -476,3 +476,17 @@ pub struct ObservedCheck {
     pub summary: String,
     pub run_id: i64,
 }
+
+/// A file uploaded for a probe: a repository archive or a log.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeUpload {
+    pub id: i64,
+    /// `repository` (an archive) or `logs`.
+    pub kind: ProbeKind,
+    pub file_name: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub created_at: i64,
+}

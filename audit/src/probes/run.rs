@@ -69,8 +69,11 @@ pub async fn execute(db: &Db, runtime: &ProbeRuntime, run_id: i64) -> Result<()>
     };
     let guard = runtime.guard_for(db, job.firm_id).await?;
     let progress = Progress::new();
-    let work = probe(db, runtime, &job, guard, progress.clone());
-    tokio::pin!(work);
+    // Boxed as `Send` here, where every lifetime is concrete: rustc cannot otherwise prove the
+    // probes' futures `Send` for all lifetimes when the worker's handler needs it.
+    let mut work: std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<ProbeOutput, ProbeError>> + Send + '_>,
+    > = Box::pin(probe(db, runtime, &job, guard, progress.clone()));
     let deadline = tokio::time::sleep(runtime.time_bound);
     tokio::pin!(deadline);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -139,7 +142,7 @@ async fn probe(
                 warmup: runtime.http_warmup,
             };
             let fetcher = Fetcher::new(Arc::new(guard), FetchLimits::default());
-            http::run(&target, &fetcher, &progress).await
+            sendable(http::run(&target, &fetcher, &progress)).await
         }
         ProbeKind::Postgres => {
             let dsn = store::open_postgres(db, &runtime.key, job.engagement_id)
@@ -147,7 +150,7 @@ async fn probe(
                 .map_err(store_error)?
                 .ok_or_else(|| ProbeError::Invalid("No connection string is stored.".into()))?;
             let target = postgres::PostgresTarget::parse(&dsn).map_err(ProbeError::Invalid)?;
-            postgres::run(&target, &guard, &progress).await
+            sendable(postgres::run(&target, &guard, &progress)).await
         }
         ProbeKind::Repository => {
             let run_dir = run_dir_in(&runtime.work_dir, job.run_id)?;
@@ -179,9 +182,9 @@ async fn probe(
                         .await?
                     }
                 }
-                repo::run(&dir, &progress).await
-            }
-            .await;
+                sendable(repo::run(&dir, &progress)).await
+            };
+            let result = sendable(result).await;
             let _ = tokio::fs::remove_dir_all(&run_dir).await;
             result
         }
@@ -212,4 +215,11 @@ fn run_dir_in(
     std::fs::create_dir_all(&dir)
         .map_err(|e| ProbeError::Internal(format!("{}: {e}", dir.display())))?;
     Ok(dir)
+}
+
+/// Boxes a probe's future as `Send` where its lifetimes are concrete (see `execute`).
+fn sendable<'a, T>(
+    future: impl std::future::Future<Output = T> + Send + 'a,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>> {
+    Box::pin(future)
 }

@@ -20,6 +20,8 @@ use crate::error::{Error, Result};
 pub const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 /// Runs listed per page.
 pub const RUN_PAGE_SIZE: i64 = 20;
+/// A heartbeat younger than this means the run's worker is alive.
+const HEARTBEAT_FRESH_MS: i64 = 30 * crate::clock::SECOND_MS;
 /// The job that runs one probe run; its payload is the run id.
 pub const PROBE_RUN_JOB: &str = "probe_run";
 
@@ -345,19 +347,6 @@ pub async fn set_firm_probe_allow(db: &Db, firm_id: i64, text: &str) -> Result<S
 
 // ---------------------------------------------------------------------------------------------
 // Uploads
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ProbeUpload {
-    pub id: i64,
-    /// `repository` (an archive) or `logs`.
-    pub kind: ProbeKind,
-    pub file_name: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub uploaded_by: String,
-    pub created_at: i64,
-}
 
 fn upload_kind(kind: ProbeKind) -> Result<&'static str> {
     match kind {
@@ -834,18 +823,28 @@ pub(crate) struct RunJob {
 /// cancelled or already finished.
 pub(crate) async fn begin_run(db: &Db, run_id: i64) -> Result<Option<RunJob>> {
     let mut tx = db.begin_write().await?;
-    let row: Option<(i64, i64, String, String, String, i64)> = sqlx::query_as(
-        "select engagement_id, firm_id, kind, status, params, cancel_requested from probe_runs where run_id = $1",
+    let row: Option<(i64, i64, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+        "select engagement_id, firm_id, kind, status, params, cancel_requested, heartbeat_at from probe_runs where run_id = $1",
     )
     .bind(run_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((engagement_id, firm_id, kind, status, params, cancel)) = row else {
+    let Some((engagement_id, firm_id, kind, status, params, cancel, heartbeat)) = row else {
         return Ok(None);
     };
     let status = RunStatus::parse(&status);
     if !matches!(status, Some(RunStatus::Queued | RunStatus::Running)) {
         return Ok(None);
+    }
+    // A run whose job lease ran out while it was still working (long runs outlive the lease):
+    // the first worker is alive, so this claim backs off and its job retries later.
+    if status == Some(RunStatus::Running)
+        && heartbeat.is_some_and(|beat| now_ms() - beat < HEARTBEAT_FRESH_MS)
+    {
+        return Err(Error::Conflict {
+            field: None,
+            message: format!("probe run {run_id} is running in another worker"),
+        });
     }
     if cancel != 0 {
         sqlx::query(
@@ -859,7 +858,7 @@ pub(crate) async fn begin_run(db: &Db, run_id: i64) -> Result<Option<RunJob>> {
         return Ok(None);
     }
     sqlx::query(
-        "update probe_runs set status = 'running', started_at = $1, progress_done = 0, progress_label = 'Starting' where run_id = $2",
+        "update probe_runs set status = 'running', started_at = $1, heartbeat_at = $1, progress_done = 0, progress_label = 'Starting' where run_id = $2",
     )
     .bind(now_ms())
     .bind(run_id)
@@ -884,11 +883,13 @@ pub(crate) async fn record_progress(
     label: &str,
 ) -> Result<bool> {
     sqlx::query(
-        "update probe_runs set progress_done = $1, progress_total = $2, progress_label = $3 where run_id = $4 and status = 'running'",
+        "update probe_runs set progress_done = $1, progress_total = $2, progress_label = $3, heartbeat_at = $4 \
+         where run_id = $5 and status = 'running'",
     )
     .bind(done)
     .bind(total)
     .bind(label)
+    .bind(now_ms())
     .bind(run_id)
     .execute(db.pool())
     .await?;

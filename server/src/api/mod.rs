@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod findings;
 mod interventions;
+pub mod probes;
 mod questionnaire;
 
 use axum::routing::get;
@@ -48,6 +49,16 @@ pub use extract::{ApiJson, Caller};
         decisions::update_decision,
         decisions::export_decisions,
         decisions::import_decisions,
+        probes::get_targets,
+        probes::save_targets,
+        probes::list_uploads,
+        probes::upload,
+        probes::start_run,
+        probes::list_runs,
+        probes::get_run,
+        probes::cancel_run,
+        probes::push_results,
+        probes::claims,
     ),
     components(schemas(
         audit::engagements::Engagement,
@@ -115,6 +126,32 @@ pub use extract::{ApiJson, Caller};
         decisions::SkippedFileView,
         decisions::DecisionImportView,
         decisions::DecisionImportBody,
+        audit::probes::ProbeKind,
+        audit::probes::CheckStatus,
+        audit::probes::CheckArea,
+        audit::probes::CheckResult,
+        audit::probes::StoredCheck,
+        audit::probes::RunStatus,
+        audit::probes::ProbeRun,
+        audit::probes::ProbeRunDetail,
+        audit::probes::ProbeTargets,
+        audit::probes::ProbeTargetsInput,
+        audit::probes::Verdict,
+        audit::probes::ClaimComparison,
+        audit::probes::ObservedCheck,
+        audit::probes::ProbeUpload,
+        audit::probes::store::PushedResults,
+        probes::ProbeTargetsBody,
+        probes::StaleTargetsBody,
+        probes::UploadBody,
+        probes::UploadList,
+        probes::StartRunRequest,
+        probes::RunBody,
+        probes::RunDetailBody,
+        probes::RunPageMeta,
+        probes::RunList,
+        probes::ClaimList,
+        probes::ClaimMeta,
         error::ErrorBody,
         error::ErrorDetail,
     )),
@@ -148,4 +185,5 @@ pub fn router() -> Router<AppState> {
         .merge(findings::router())
         .merge(interventions::router())
         .merge(decisions::router())
+        .merge(probes::router())
 }
