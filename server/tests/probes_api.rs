@@ -375,7 +375,9 @@ async fn a_log_import_runs_as_a_job_feeds_findings_and_contradicts_a_yes() {
             .expect("findings")
             .iter()
             .filter(|f| {
-                f["origin"] == "probe" && f["title"].as_str().is_some_and(|t| t.contains("rror"))
+                f["evidence"][0]["target"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with(":logs.error-rate"))
             })
             .count();
         assert_eq!(count, 1, "{findings}");

@@ -257,11 +257,14 @@ fn engagement_id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
 pub fn EngagementPage() -> impl IntoView {
     let id = engagement_id_param();
     let engagement = Resource::new(id, get_engagement);
+    let contradictions = Resource::new(id, crate::pages::probes::contradiction_count);
     let archive = ServerAction::<ArchiveEngagement>::new();
     let archive_error = action_error(archive);
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the engagement…"</p> }>
             {move || Suspend::new(async move {
+                // The callout is a bonus: if the comparison cannot be made, the page shows without it.
+                let contradicted = contradictions.await.unwrap_or(0);
                 match engagement.await {
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                     Ok(e) => view! {
@@ -275,6 +278,7 @@ pub fn EngagementPage() -> impl IntoView {
                             <a class="button secondary" href=format!("/engagements/{}/edit", e.engagement_id)>"Edit"</a>
                         </div>
                         {engagement_links(e.engagement_id)}
+                        {contradiction_callout(e.engagement_id, contradicted)}
                         <section class="card">
                             <h2>"About"</h2>
                             {if e.description.is_empty() {
@@ -314,6 +318,24 @@ pub fn EngagementPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// "2 answers are contradicted by probe evidence → Claimed versus observed", when any are.
+fn contradiction_callout(engagement_id: i64, contradicted: usize) -> Option<AnyView> {
+    let what = match contradicted {
+        0 => return None,
+        1 => "1 answer is contradicted by probe evidence".to_owned(),
+        n => format!("{n} answers are contradicted by probe evidence"),
+    };
+    Some(
+        view! {
+            <p class="banner callout contradiction-callout" data-testid="contradiction-callout">
+                <strong><span aria-hidden="true">"⚠ "</span>{what}</strong>
+                " → "<a href=format!("/engagements/{engagement_id}/probes#claims")>"Claimed versus observed"</a>
+            </p>
+        }
+        .into_any(),
+    )
 }
 
 /// The engagement's other pages, one row of links under its name.

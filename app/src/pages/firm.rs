@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{action_error, format_time, ErrorBanner, FieldMessage, LoadError};
 use crate::error::UiError;
+use crate::pages::probes::{firm_probe_allow, SaveFirmProbeAllow};
 
 #[cfg(feature = "ssr")]
 use crate::state::{app_state, current_owner, fail};
@@ -74,6 +75,7 @@ pub fn FirmPage() -> impl IntoView {
             </ActionForm>
             <FieldMessage error field="email"/>
         </section>
+        <ProbeAllowList/>
         <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
@@ -118,6 +120,59 @@ pub fn FirmPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The ranges probes may reach besides public addresses: for on-premise systems.
+#[component]
+fn ProbeAllowList() -> impl IntoView {
+    let save = ServerAction::<SaveFirmProbeAllow>::new();
+    let allow = Resource::new(move || save.version().get(), |_| firm_probe_allow());
+    let error = action_error(save);
+    let pending = save.pending();
+    let saved = move || {
+        save.value().get().and_then(|r| r.ok()).map(|ranges| {
+            let text = if ranges.is_empty() {
+                "Saved: probes reach public addresses only.".to_owned()
+            } else {
+                format!("Saved: probes may also reach {ranges}.")
+            };
+            view! { <p class="banner ok" role="status">{text}</p> }
+        })
+    };
+    view! {
+        <section class="card" id="probe-allow" aria-labelledby="probe-allow-heading">
+            <h2 id="probe-allow-heading">"Probe allow-list"</h2>
+            <p class="muted">
+                "Probes refuse private, loopback and link-local addresses, so a mistyped target cannot "
+                "turn them on your own network. For a client whose system runs on premises, list the ranges "
+                "probes may reach here; it applies to every engagement of the firm. Leave it empty to "
+                "allow public addresses only."
+            </p>
+            {saved}
+            <ErrorBanner error/>
+            <Transition fallback=|| view! { <p class="muted">"Loading the allow-list…"</p> }>
+                {move || Suspend::new(async move {
+                    match allow.await {
+                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                        Ok(ranges) => view! {
+                            <ActionForm action=save attr:class="inline-form">
+                                <label for="probe_allow">"Ranges (comma-separated CIDRs)"</label>
+                                <input id="probe_allow" name="ranges" value=ranges autocomplete="off" spellcheck="false"
+                                    placeholder="10.20.0.0/16, 192.168.1.10/32"
+                                    aria-describedby="probe_allow-help probe_allow-error"/>
+                                <button type="submit" disabled=move || pending.get()>
+                                    {move || if pending.get() { "Saving…" } else { "Save allow-list" }}
+                                </button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <FieldMessage error field="probe_allow"/>
+            <p class="help" id="probe_allow-help">"For example "<code>"10.20.0.0/16"</code>" for a data-centre network, or "
+                <code>"127.0.0.1/32"</code>" to probe a system on this machine. A single address counts as its own range."</p>
+        </section>
     }
 }
 

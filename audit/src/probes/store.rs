@@ -787,10 +787,11 @@ pub async fn latest_checks(
 ) -> Result<Vec<(CheckResult, i64)>> {
     check_firm_engagement(db, firm_id, engagement_id).await?;
     let sql = format!(
-        r#"select c.run_id, {CHECK_COLUMNS} from probe_checks c
-           join probe_runs r on r.run_id = c.run_id
-           where r.engagement_id = $1 and r.status in ('done', 'timed_out')
-           order by c.run_id desc, c.position"#
+        // A subquery rather than a join: both tables have `status`, which CHECK_COLUMNS names.
+        r#"select run_id, {CHECK_COLUMNS} from probe_checks
+           where run_id in (select run_id from probe_runs
+                            where engagement_id = $1 and status in ('done', 'timed_out'))
+           order by run_id desc, position"#
     );
     let rows = sqlx::query(&sql)
         .bind(engagement_id)
