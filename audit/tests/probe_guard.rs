@@ -501,7 +501,13 @@ async fn each_redirect_hop_is_checked_again() {
             .await
             .unwrap_err();
         match error {
-            FetchError::Refused(why) => assert!(why.contains(range), "{target}: {why}"),
+            FetchError::Refused(why) => {
+                assert!(
+                    why.starts_with("redirect (302) to http://"),
+                    "{target}: {why}"
+                );
+                assert!(why.contains(range), "{target}: {why}");
+            }
             other => panic!("{target}: expected a refusal, got {other:?}"),
         }
         // Only the first hop reached our server.

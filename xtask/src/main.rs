@@ -388,7 +388,7 @@ fn browser_test(ws: &Workspace) -> Result<Counts> {
         .env("PLUMBLINE_DATA_DIR", scratch.join("data"))
         // The browser tests probe Plumbline itself on loopback, which the guard refuses unless
         // the operator allows it; no warm-up keeps the run short.
-        .env("PLUMBLINE_PROBE_ALLOW", "127.0.0.0/8")
+        .env("PLUMBLINE_PROBE_ALLOW", "127.0.0.0/8, ::1")
         .env("PLUMBLINE_PROBE_WARMUP_SECS", "0")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

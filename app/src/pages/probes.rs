@@ -3,6 +3,7 @@
 //! observed.
 //!
 //! Server functions first (thin: who is asking, then the domain), then the page.
+use std::sync::Arc;
 use std::time::Duration;
 
 use audit::probes::{
@@ -1025,15 +1026,26 @@ fn runs_section(
     run_param: Memo<Option<i64>>,
     poll_error: RwSignal<Option<String>>,
 ) -> AnyView {
+    // Plain closures, not derived signals: `live` is set when fresh page data arrives, which
+    // can reach this view's effects just as the reload disposes the view; a closure holds no
+    // reactive storage that could be gone by then.
     let live = ctx.live;
-    let runs = Signal::derive(move || live.get().unwrap_or_else(|| base.clone()));
+    let base = Arc::new(base);
+    let runs = move || live.get().unwrap_or_else(|| base.as_ref().clone());
     // The run whose checks show below: the one asked for, else the newest finished one (the
     // server picks the same for `shown_probe_run`).
-    let shown_id = Signal::derive(move || {
-        run_param.get().or_else(|| {
-            runs.with(|list| list.iter().find(|r| !r.status.is_active()).map(|r| r.id))
-        })
-    });
+    let shown_id = {
+        let runs = runs.clone();
+        move || {
+            run_param.get().or_else(|| {
+                runs()
+                    .iter()
+                    .find(|r| !r.status.is_active())
+                    .map(|r| r.id)
+            })
+        }
+    };
+    let each = runs.clone();
     let cancel_error = action_error(ctx.cancel);
     view! {
         <section class="card" id="runs" aria-labelledby="runs-heading">
@@ -1042,13 +1054,13 @@ fn runs_section(
                 <p class="banner error" role="alert">"The progress could not be refreshed: "{e}" Trying again…"</p>
             })}
             <ErrorBanner error=cancel_error/>
-            {move || runs.with(Vec::is_empty).then(|| view! {
+            {move || runs().is_empty().then(|| view! {
                 <p class="muted" data-testid="runs-empty">
                     "No runs yet. Fill in a target above and press its Run button; the run's progress shows here."
                 </p>
             })}
             <ol class="run-list" data-testid="runs">
-                <For each=move || runs.get() key=run_key children=move |run| run_card(run, ctx, shown_id)/>
+                <For each=each key=run_key children=move |run| run_card(run, ctx, shown_id.clone())/>
             </ol>
         </section>
     }
@@ -1079,7 +1091,15 @@ fn count_line(r: &ProbeRun) -> Option<AnyView> {
     )
 }
 
-fn run_card(run: ProbeRun, ctx: Ctx, shown_id: Signal<Option<i64>>) -> AnyView {
+fn run_card(
+    run: ProbeRun,
+    ctx: Ctx,
+    shown_id: impl Fn() -> Option<i64> + Clone + Send + Sync + 'static,
+) -> AnyView {
+    let is_shown = {
+        let run_id = run.id;
+        move || shown_id() == Some(run_id)
+    };
     let run_id = run.id;
     let active = run.status.is_active();
     let name = format!("{} run #{}", run.kind.label(), run.id);
@@ -1123,8 +1143,8 @@ fn run_card(run: ProbeRun, ctx: Ctx, shown_id: Signal<Option<i64>>) -> AnyView {
     let show = (!active).then(|| {
         let href = ctx.page_href(&format!("?run={run_id}"), "checks");
         view! {
-            <a href=href aria-current=move || (shown_id.get() == Some(run_id)).then_some("true")>
-                {move || if shown_id.get() == Some(run_id) { "Checks shown below" } else { "Show checks" }}
+            <a href=href aria-current={ let shown = is_shown.clone(); move || shown().then_some("true") }>
+                {let shown = is_shown.clone(); move || if shown() { "Checks shown below" } else { "Show checks" }}
                 <span class="visually-hidden">" of "{name.clone()}</span>
             </a>
         }
@@ -1139,7 +1159,7 @@ fn run_card(run: ProbeRun, ctx: Ctx, shown_id: Signal<Option<i64>>) -> AnyView {
     let timed_out = (run.status == RunStatus::TimedOut)
         .then(|| view! { <p class="help">"It hit its time limit; the checks it finished are kept."</p> });
     view! {
-        <li class=move || if shown_id.get() == Some(run_id) { "probe-run shown" } else { "probe-run" }
+        <li class=move || if is_shown() { "probe-run shown" } else { "probe-run" }
             id=format!("run-{run_id}") data-testid="probe-run" data-run-id=run_id data-status=run.status.as_str()>
             <div class="run-head">
                 <h3>{name.clone()}</h3>

@@ -205,13 +205,25 @@ impl Fetcher {
         let mut redirects: Vec<(u16, String)> = Vec::new();
         loop {
             // Every hop is parsed and checked again; resolving happens inside `exchange`.
+            // A refusal after a redirect says so: the consultant typed a safe address.
+            let refused = |why: String| match redirects.last() {
+                Some((status, location)) => {
+                    FetchError::Refused(format!("redirect ({status}) to {location}: {why}"))
+                }
+                None => FetchError::Refused(why),
+            };
             let checked = self
                 .guard
                 .check_url(url.as_str(), &["http", "https"])
-                .map_err(|r| FetchError::Refused(r.0))?;
-            let hop = self
+                .map_err(|r| refused(r.0))?;
+            let hop = match self
                 .exchange(&method, &checked, &headers, body.as_ref())
-                .await?;
+                .await
+            {
+                Ok(hop) => hop,
+                Err(FetchError::Refused(why)) => return Err(refused(why)),
+                Err(other) => return Err(other),
+            };
             let location = hop
                 .head
                 .headers

@@ -823,8 +823,10 @@ pub(crate) struct RunJob {
 /// Marks a queued (or, after a worker died, running) run as running. None when it was
 /// cancelled or already finished.
 pub(crate) async fn begin_run(db: &Db, run_id: i64) -> Result<Option<RunJob>> {
+    // engagement, firm, kind, status, params, cancel requested, heartbeat.
+    type RunRow = (i64, i64, String, String, String, i64, Option<i64>);
     let mut tx = db.begin_write().await?;
-    let row: Option<(i64, i64, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+    let row: Option<RunRow> = sqlx::query_as(
         "select engagement_id, firm_id, kind, status, params, cancel_requested, heartbeat_at from probe_runs where run_id = $1",
     )
     .bind(run_id)

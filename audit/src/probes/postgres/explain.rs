@@ -163,7 +163,7 @@ async fn generic_plan(
 ) -> Result<Value, Unavailable> {
     // A savepoint per statement: a statement that does not prepare must not abort the
     // transaction the other statements still need.
-    sqlx::query("savepoint plumbline_explain")
+    sqlx::query("/* plumbline-probe */ savepoint plumbline_explain")
         .execute(&mut *conn)
         .await?;
     let name = format!("plumbline_explain_{number}");
@@ -173,7 +173,7 @@ async fn generic_plan(
         explain_prepared(conn, &query, &name).await
     };
     if result.is_err() {
-        let _ = sqlx::query("rollback to savepoint plumbline_explain")
+        let _ = sqlx::query("/* plumbline-probe */ rollback to savepoint plumbline_explain")
             .execute(&mut *conn)
             .await;
     }
@@ -215,7 +215,7 @@ async fn explain_prepared(
     query: &str,
     name: &str,
 ) -> Result<String, Unavailable> {
-    sqlx::query("set local plan_cache_mode = force_generic_plan")
+    sqlx::query("/* plumbline-probe */ set local plan_cache_mode = force_generic_plan")
         .execute(&mut *conn)
         .await?;
     // The statement text goes through the extended protocol, which refuses a second

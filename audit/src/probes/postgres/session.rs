@@ -11,7 +11,8 @@ use crate::probes::error::ProbeError;
 use crate::probes::guard::Guard;
 
 /// Every statement the probe sends starts with this comment, so the workload checks can leave
-/// the probe's own statements out of pg_stat_statements.
+/// the probe's own statements out of pg_stat_statements. (Written out where a `&'static str`
+/// is needed: `TRANSACTION_SETTINGS`, explain.rs, and the filter in workload.rs.)
 pub const MARK: &str = "/* plumbline-probe */";
 
 /// How the probe names itself in `pg_stat_activity`.
@@ -22,8 +23,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Per-transaction limits (PgHero's permissions guide and `reference/probes.md` §5.3).
 const TRANSACTION_SETTINGS: [&str; 2] = [
-    "set local statement_timeout = '5s'",
-    "set local lock_timeout = '1s'",
+    "/* plumbline-probe */ set local statement_timeout = '5s'",
+    "/* plumbline-probe */ set local lock_timeout = '1s'",
 ];
 
 /// Why one check could not look, in words for the consultant.

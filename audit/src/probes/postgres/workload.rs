@@ -246,12 +246,30 @@ pub async fn slow_queries(
         "slow": slow.iter().take(10).map(|s| statement_json(s, all_ms)).collect::<Vec<_>>(),
         "top_by_total_time": statements.iter().take(5).map(|s| statement_json(s, all_ms)).collect::<Vec<_>>(),
     });
-    let evidence: Vec<String> = slow
+    let mut evidence: Vec<String> = slow
         .iter()
         .take(10)
         .map(|s| statement_line(s, all_ms))
         .collect();
+    // Statements whose text the role may not read cannot be told from migrations: said, not
+    // counted.
+    let hidden_slow = statements
+        .iter()
+        .filter(|s| s.hidden() && meets_slow_bounds(s))
+        .count();
+    if hidden_slow > 0 {
+        evidence.push(format!(
+            "{hidden_slow} statement(s) whose text the probe's role may not read meet the bounds too (grant pg_read_all_stats)"
+        ));
+    }
     if slow.is_empty() {
+        evidence.extend(
+            statements
+                .iter()
+                .filter(|s| is_data_statement(&s.query))
+                .take(3)
+                .map(|s| format!("top by time: {}", statement_line(s, all_ms))),
+        );
         return Ok(CheckResult::pass(
             spec,
             format!(
@@ -260,13 +278,7 @@ pub async fn slow_queries(
             ),
         )
         .with_measured(measured)
-        .with_evidence(
-            statements
-                .iter()
-                .take(3)
-                .map(|s| format!("top by time: {}", statement_line(s, all_ms)))
-                .collect(),
-        ));
+        .with_evidence(evidence));
     }
     let worst = slow.iter().map(|s| s.mean_ms()).fold(0.0_f64, f64::max);
     Ok(spec
@@ -284,10 +296,12 @@ pub async fn slow_queries(
 }
 
 /// PgHero's rule, or ours for statements slower than the slow-query-log bound.
+/// Only data statements count: a slow migration or VACUUM is not a slow query.
 pub fn is_slow(statement: &Statement) -> bool {
-    if !is_data_statement(&statement.query) && !statement.hidden() {
-        return false;
-    }
+    is_data_statement(&statement.query) && meets_slow_bounds(statement)
+}
+
+fn meets_slow_bounds(statement: &Statement) -> bool {
     let mean = statement.mean_ms();
     (mean >= PGHERO_SLOW_MEAN_MS && statement.calls >= PGHERO_SLOW_CALLS) || mean >= SLOW_MEAN_MS
 }
@@ -660,6 +674,12 @@ mod tests {
             5
         )));
         assert!(!is_slow(&statement("create index on t (a)", 1, 9_000.0, 0)));
+        assert!(!is_slow(&statement(
+            "<insufficient privilege>",
+            1,
+            9_000.0,
+            0
+        )));
     }
 
     #[test]

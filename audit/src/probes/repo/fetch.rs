@@ -18,7 +18,7 @@ use tokio::io::AsyncReadExt;
 use url::{Host, Url};
 
 use super::super::error::ProbeError;
-use super::super::guard::Guard;
+use super::super::guard::{Guard, LookupError};
 use super::super::progress::Progress;
 use super::RepoCaps;
 
@@ -128,10 +128,11 @@ pub async fn clone_repository_with(
     // Resolve once, through the guard, and hand git the checked address.
     let pin = match url.host() {
         Some(Host::Domain(_)) => {
-            let addrs = guard
-                .resolve(&host, port)
-                .await
-                .map_err(|refusal| ProbeError::Refused(refusal.to_string()))?;
+            // `lookup` is `resolve` telling a refusal from a name that does not exist.
+            let addrs = guard.lookup(&host, port).await.map_err(|e| match e {
+                LookupError::Refused(refusal) => ProbeError::Refused(refusal.to_string()),
+                LookupError::NotFound(why) => ProbeError::Unreachable(why),
+            })?;
             // Every address passed the guard; IPv4 first, as the one most often reachable.
             let addr = addrs
                 .iter()

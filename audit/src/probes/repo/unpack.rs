@@ -214,6 +214,11 @@ impl Writer {
         if rel.as_os_str().is_empty() {
             return Ok(());
         }
+        // Zips made on Windows may mark folders with a trailing backslash only.
+        let kind = match kind {
+            EntryKind::File if raw_name.ends_with('\\') => EntryKind::Dir,
+            other => other,
+        };
         match kind {
             EntryKind::Link => {
                 self.report.links_skipped += 1;
