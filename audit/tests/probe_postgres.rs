@@ -410,6 +410,10 @@ async fn the_probe_finds_every_planted_defect_and_nothing_else() {
 
         // The evidence names the planted objects.
         assert!(has_evidence(checks["pg.unindexed-foreign-keys"], "orders(customer_id) → customers"));
+        // Only the planted ones: the indexed foreign key of order_items is not listed.
+        assert_eq!(checks["pg.unindexed-foreign-keys"].evidence.len(), 1);
+        assert_eq!(checks["pg.duplicate-indexes"].evidence.len(), 1);
+        assert_eq!(checks["pg.missing-primary-keys"].evidence, vec!["audit_log".to_owned()]);
         assert!(has_evidence(checks["pg.duplicate-indexes"], "customers_email"));
         assert!(has_evidence(checks["pg.missing-primary-keys"], "audit_log"));
         assert!(has_evidence(checks["pg.seq-scan-heavy"], "events"));
@@ -435,7 +439,7 @@ async fn the_probe_finds_every_planted_defect_and_nothing_else() {
         .await
         .unwrap()
         .get(0);
-        assert_eq!(tables, 4);
+        assert_eq!(tables, 5);
         conn.close().await.unwrap();
 
         // A cancelled run stops between checks.

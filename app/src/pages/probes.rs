@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::{action_error, format_time, ErrorBanner, FieldMessage, LoadError};
 use crate::error::UiError;
 use crate::pages::findings::{
-    engagement_head, engagement_id_param, notice_banner, on_success, ProblemBanner,
+    engagement_head, engagement_id_param, merged_error, notice_banner, on_success, ProblemBanner,
 };
 
 #[cfg(feature = "ssr")]
@@ -117,32 +117,37 @@ impl TargetsForm {
         }
     }
 
-    /// The domain's input; numbers that are not whole numbers are named on their field (the
-    /// domain checks the ranges and everything else).
+    /// The domain's input. The numbers are checked here, where the browser can run the check
+    /// before sending; the domain checks them again with everything else (addresses, paths).
     pub fn parse(&self) -> Result<ProbeTargetsInput, Vec<FieldError>> {
         let mut problems = Vec::new();
-        let mut number = |field: &str, text: &str, message: String| -> Option<u32> {
-            let text = text.trim();
-            if text.is_empty() {
-                return None;
-            }
-            match text.parse::<u32>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    problems.push(FieldError::new(field, message));
-                    None
+        let mut number =
+            |field: &str, text: &str, range: std::ops::RangeInclusive<u32>, message: String| {
+                let text = text.trim();
+                if text.is_empty() {
+                    return None;
                 }
-            }
-        };
+                match text.parse::<u32>() {
+                    Ok(n) if range.contains(&n) => Some(n),
+                    _ => {
+                        problems.push(FieldError::new(field, message));
+                        None
+                    }
+                }
+            };
         let http_rate = number(
             "http_rate",
             &self.http_rate,
-            format!("Give a whole number of requests per second, from 1 to {MAX_HTTP_RATE}."),
+            1..=MAX_HTTP_RATE,
+            format!("Give a whole number of requests per second, from 1 to {MAX_HTTP_RATE}: the probe stays gentle."),
         );
         let http_duration_secs = number(
             "http_duration_secs",
             &self.http_duration_secs,
-            format!("Give a whole number of seconds, from 5 to {MAX_HTTP_DURATION_SECS}."),
+            5..=MAX_HTTP_DURATION_SECS,
+            format!(
+                "Give a whole number of seconds per endpoint, from 5 to {MAX_HTTP_DURATION_SECS}."
+            ),
         );
         if !problems.is_empty() {
             return Err(problems);
@@ -251,10 +256,15 @@ pub async fn shown_probe_run(
     let run_id = match run_id {
         Some(id) => id,
         None => {
-            let runs =
-                audit::probes::store::list_runs(&state.db, firm_id, engagement_id, None, RUNS_SHOWN)
-                    .await
-                    .map_err(fail)?;
+            let runs = audit::probes::store::list_runs(
+                &state.db,
+                firm_id,
+                engagement_id,
+                None,
+                RUNS_SHOWN,
+            )
+            .await
+            .map_err(fail)?;
             match runs.iter().find(|r| !r.status.is_active()) {
                 Some(run) => run.id,
                 None => return Ok(None),
@@ -351,10 +361,7 @@ impl Ctx {
     }
 
     fn page_href(self, query: &str, anchor: &str) -> String {
-        format!(
-            "/engagements/{}/probes{query}#{anchor}",
-            self.engagement_id
-        )
+        format!("/engagements/{}/probes{query}#{anchor}", self.engagement_id)
     }
 }
 
@@ -362,15 +369,13 @@ impl Ctx {
 pub fn ProbesPage() -> impl IntoView {
     let id = engagement_id_param();
     let query = use_query_map();
-    let run_param = Memo::new(move |_| {
-        query.with(|q| q.get("run").and_then(|r| r.trim().parse::<i64>().ok()))
-    });
+    let run_param =
+        Memo::new(move |_| query.with(|q| q.get("run").and_then(|r| r.trim().parse::<i64>().ok())));
     let uploaded = Memo::new(move |_| {
         query.with(|q| q.get("uploaded").and_then(|n| n.trim().parse::<u32>().ok()))
     });
-    let upload_error = Memo::new(move |_| {
-        query.with(|q| q.get("upload_error").filter(|m| !m.trim().is_empty()))
-    });
+    let upload_error =
+        Memo::new(move |_| query.with(|q| q.get("upload_error").filter(|m| !m.trim().is_empty())));
     let data = Resource::new(id, load_probes_page);
     let shown = Resource::new(
         move || (id(), run_param.get()),
@@ -564,17 +569,32 @@ fn probes_view(
 fn targets_section(d: &ProbesData, ctx: Ctx) -> AnyView {
     let t = &d.targets;
     let initial = TargetsForm::from_targets(t);
-    let error = action_error(ctx.save);
+    // The numbers as typed, checked in the browser with the server's parser once a field was
+    // left or a save tried; the server's answer shows otherwise.
+    let rate = RwSignal::new(initial.http_rate.clone());
+    let duration = RwSignal::new(initial.http_duration_secs.clone());
+    let checked = RwSignal::new(false);
+    let problems = move || {
+        TargetsForm {
+            http_rate: rate.get(),
+            http_duration_secs: duration.get(),
+            ..TargetsForm::default()
+        }
+        .parse()
+        .err()
+    };
+    let server_error = action_error(ctx.save);
+    let error = merged_error(checked, problems, server_error);
     let pending = ctx.save.pending();
-    let conflict = move || error.get().is_some_and(|e| e.code == "conflict");
-    let invalid = move |field: &'static str| {
-        move || {
-            error
-                .get()
-                .and_then(|e| e.field(field))
-                .map(|_| "true")
+    let conflict = move || server_error.get().is_some_and(|e| e.code == "conflict");
+    let on_save = move |ev: leptos::ev::MouseEvent| {
+        checked.set(true);
+        if untrack(problems).is_some() {
+            ev.prevent_default();
         }
     };
+    let invalid =
+        move |field: &'static str| move || error.get().and_then(|e| e.field(field)).map(|_| "true");
     // Tachys rebuilds a re-rendered page in place, so what was typed outlives a reload. Once a
     // save lands (a new version), put the form back to the saved values: that also empties the
     // connection string field, which is never filled back. Other reloads (a run finishing)
@@ -589,7 +609,8 @@ fn targets_section(d: &ProbesData, ctx: Ctx) -> AnyView {
             if let Some(replace) = replace.get() {
                 replace.set_open(false);
             }
-            ctx.form_version.set_value(Some((ctx.engagement_id, version)));
+            ctx.form_version
+                .set_value(Some((ctx.engagement_id, version)));
         }
     });
     let allow = if d.firm_allow.trim().is_empty() {
@@ -673,7 +694,9 @@ fn targets_section(d: &ProbesData, ctx: Ctx) -> AnyView {
                             <label for="http_rate">"Rate (requests per second)"</label>
                             <input id="http_rate" name="form[http_rate]" inputmode="numeric" autocomplete="off"
                                 value=initial.http_rate aria-describedby="http_rate-help http_rate-error"
-                                aria-invalid=invalid("http_rate")/>
+                                aria-invalid=invalid("http_rate")
+                                on:input=move |ev| rate.set(event_target_value(&ev))
+                                on:change=move |_| checked.set(true)/>
                             <p class="help" id="http_rate-help">
                                 {format!("{DEFAULT_HTTP_RATE} by default, at most {MAX_HTTP_RATE}: gentle enough for a production API.")}
                             </p>
@@ -684,7 +707,9 @@ fn targets_section(d: &ProbesData, ctx: Ctx) -> AnyView {
                             <input id="http_duration_secs" name="form[http_duration_secs]" inputmode="numeric"
                                 autocomplete="off" value=initial.http_duration_secs
                                 aria-describedby="http_duration_secs-help http_duration_secs-error"
-                                aria-invalid=invalid("http_duration_secs")/>
+                                aria-invalid=invalid("http_duration_secs")
+                                on:input=move |ev| duration.set(event_target_value(&ev))
+                                on:change=move |_| checked.set(true)/>
                             <p class="help" id="http_duration_secs-help">
                                 {format!("{DEFAULT_HTTP_DURATION_SECS} by default, 5 to {MAX_HTTP_DURATION_SECS}. Rate × duration is the most requests one endpoint gets.")}
                             </p>
@@ -718,7 +743,7 @@ fn targets_section(d: &ProbesData, ctx: Ctx) -> AnyView {
                     </button>
                 })}
                 <div class="actions">
-                    <button type="submit" disabled=move || pending.get()>
+                    <button type="submit" disabled=move || pending.get() on:click=on_save>
                         {move || if pending.get() { "Saving…" } else { "Save targets" }}
                     </button>
                 </div>
@@ -912,7 +937,8 @@ fn run_choices(d: &ProbesData) -> Vec<RunChoice> {
                 t.postgres_label
             )
         }),
-        missing: (!t.postgres_set).then_some("Save a PostgreSQL connection string under Targets first."),
+        missing: (!t.postgres_set)
+            .then_some("Save a PostgreSQL connection string under Targets first."),
         upload_ids: Vec::new(),
     };
     let newest_archive = d.uploads.iter().find(|u| u.kind == ProbeKind::Repository);
@@ -920,12 +946,16 @@ fn run_choices(d: &ProbesData) -> Vec<RunChoice> {
         kind: ProbeKind::Repository,
         button: "Run repository probe",
         plan: match newest_archive {
-            Some(u) => Some(format!("Reads the newest uploaded archive, {}.", u.file_name)),
+            Some(u) => Some(format!(
+                "Reads the newest uploaded archive, {}.",
+                u.file_name
+            )),
             None if !t.repository_url.is_empty() => Some(format!("Clones {}.", t.repository_url)),
             None => None,
         },
-        missing: (newest_archive.is_none() && t.repository_url.is_empty())
-            .then_some("Set a repository URL under Targets, or upload an archive under Uploads, first."),
+        missing: (newest_archive.is_none() && t.repository_url.is_empty()).then_some(
+            "Set a repository URL under Targets, or upload an archive under Uploads, first.",
+        ),
         upload_ids: newest_archive.map(|u| vec![u.id]).unwrap_or_default(),
     };
     let has_logs = d.uploads.iter().any(|u| u.kind == ProbeKind::Logs);
@@ -933,7 +963,8 @@ fn run_choices(d: &ProbesData) -> Vec<RunChoice> {
         kind: ProbeKind::Logs,
         button: "Import logs",
         plan: has_logs.then(|| "Reads the log files ticked below.".to_owned()),
-        missing: (!has_logs).then_some("Upload access logs or PostgreSQL logs under Uploads first."),
+        missing: (!has_logs)
+            .then_some("Upload access logs or PostgreSQL logs under Uploads first."),
         upload_ids: Vec::new(),
     };
     vec![http, postgres, repository, logs]
@@ -1037,12 +1068,9 @@ fn runs_section(
     let shown_id = {
         let runs = runs.clone();
         move || {
-            run_param.get().or_else(|| {
-                runs()
-                    .iter()
-                    .find(|r| !r.status.is_active())
-                    .map(|r| r.id)
-            })
+            run_param
+                .get()
+                .or_else(|| runs().iter().find(|r| !r.status.is_active()).map(|r| r.id))
         }
     };
     let each = runs.clone();
@@ -1156,8 +1184,9 @@ fn run_card(
         .error
         .clone()
         .map(|e| view! { <p class="field-error run-error">{e}</p> });
-    let timed_out = (run.status == RunStatus::TimedOut)
-        .then(|| view! { <p class="help">"It hit its time limit; the checks it finished are kept."</p> });
+    let timed_out = (run.status == RunStatus::TimedOut).then(
+        || view! { <p class="help">"It hit its time limit; the checks it finished are kept."</p> },
+    );
     view! {
         <li class=move || if is_shown() { "probe-run shown" } else { "probe-run" }
             id=format!("run-{run_id}") data-testid="probe-run" data-run-id=run_id data-status=run.status.as_str()>
@@ -1449,7 +1478,10 @@ fn claim_row(engagement_id: i64, c: ClaimComparison) -> AnyView {
         c.question_id
     );
     let answer = match c.claimed {
-        Some(choice) => view! { <span class=format!("answer-chip {}", choice.as_str())>{choice.label()}</span> }.into_any(),
+        Some(choice) => {
+            view! { <span class=format!("answer-chip {}", choice.as_str())>{choice.label()}</span> }
+                .into_any()
+        }
         None => view! { <span class="answer-chip none">"Not answered"</span> }.into_any(),
     };
     let verdict = c.verdict;

@@ -72,7 +72,11 @@ pub async fn execute(db: &Db, runtime: &ProbeRuntime, run_id: i64) -> Result<()>
     // Boxed as `Send` here, where every lifetime is concrete: rustc cannot otherwise prove the
     // probes' futures `Send` for all lifetimes when the worker's handler needs it.
     let mut work: std::pin::Pin<
-        Box<dyn std::future::Future<Output = std::result::Result<ProbeOutput, ProbeError>> + Send + '_>,
+        Box<
+            dyn std::future::Future<Output = std::result::Result<ProbeOutput, ProbeError>>
+                + Send
+                + '_,
+        >,
     > = Box::pin(probe(db, runtime, &job, guard, progress.clone()));
     let deadline = tokio::time::sleep(runtime.time_bound);
     tokio::pin!(deadline);
@@ -160,29 +164,40 @@ async fn probe(
                 .await
                 .map_err(store_error)?;
             let result = async {
+                let mut unpacked = None;
                 match files.first() {
                     Some((name, bytes)) => {
                         progress.set_label("Unpacking");
                         let (name, bytes, dest, caps) =
                             (name.clone(), bytes.clone(), dir.clone(), caps.clone());
-                        tokio::task::spawn_blocking(move || {
-                            repo::unpack_archive(&name, &bytes, &dest, &caps)
+                        let report = tokio::task::spawn_blocking(move || {
+                            repo::unpack_archive_report(&name, &bytes, &dest, &caps)
                         })
                         .await
                         .map_err(|e| ProbeError::Internal(e.to_string()))??;
+                        unpacked = Some(report);
                     }
                     None => {
-                        repo::clone_repository(
+                        sendable(repo::clone_repository(
                             &targets.repository_url,
                             &guard,
                             &dir,
                             &caps,
                             &progress,
-                        )
+                        ))
                         .await?
                     }
                 }
-                sendable(repo::run(&dir, &progress)).await
+                let mut output = sendable(repo::run(&dir, &progress)).await?;
+                // What unpacking left out (links, devices, .git hooks) goes on the record.
+                if let (Some(report), serde_json::Value::Object(raw)) = (unpacked, &mut output.raw)
+                {
+                    raw.insert(
+                        "unpack".to_owned(),
+                        serde_json::to_value(report).unwrap_or_default(),
+                    );
+                }
+                Ok(output)
             };
             let result = sendable(result).await;
             let _ = tokio::fs::remove_dir_all(&run_dir).await;

@@ -647,12 +647,13 @@ pub async fn sequence_exhaustion(conn: &mut PgConnection) -> Result<CheckResult,
                  join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
                  join pg_type t on t.oid = a.atttypid
                  where d.classid = 'pg_class'::regclass
-                   and d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass
+                   and d.objid = sc.oid
                    and d.refclassid = 'pg_class'::regclass
                    and d.deptype in ('a', 'i')
                  limit 1) as column_type
          from pg_sequences s
          join pg_namespace n on n.nspname = s.schemaname
+         join pg_class sc on sc.relnamespace = n.oid and sc.relname = s.sequencename
          where {}",
         user_schema("n")
     ))

@@ -20,7 +20,7 @@ use super::RepoCaps;
 const MAX_ENTRY_BYTES: u64 = 100 * 1024 * 1024;
 
 /// What the unpacking did besides writing files.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UnpackReport {
     pub files: u64,
     pub dirs: u64,

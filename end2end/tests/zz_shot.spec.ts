@@ -1,0 +1,199 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+
+// A founder claims all traffic is on HTTPS; the consultant points the HTTP probe at a plain-http
+// API (Plumbline itself, on loopback: `cargo xtask test` allow-lists 127.0.0.0/8 for probes),
+// watches the run's progress, sees http.tls fail, the answer marked "Contradicted" under claimed
+// versus observed, and the callout on the engagement page.
+
+const ENCRYPTION = 'deployment-infrastructure.encryption'; // its probe_checks include http.tls
+
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  return errors;
+}
+
+async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+}
+
+/** The newest invitation link sent to `address`, read from the file mail transport's folder. */
+async function invitationLink(address: string): Promise<string> {
+  const folder = process.env.PLUMBLINE_MAIL_DIR;
+  if (!folder) throw new Error('PLUMBLINE_MAIL_DIR is not set (cargo xtask test sets it)');
+  let link: string | undefined;
+  await expect
+    .poll(
+      () => {
+        let files: string[] = [];
+        try {
+          files = readdirSync(folder).filter((f) => f.endsWith('.eml'));
+        } catch {
+          return undefined;
+        }
+        for (const file of files) {
+          const text = readFileSync(join(folder, file), 'utf8');
+          if (!text.includes(address)) continue;
+          const found = text.match(/https?:\/\/\S+\/invite\/fnd_[0-9a-f]{64}/);
+          if (found) link = found[0];
+        }
+        return link;
+      },
+      { timeout: 30_000, message: `an invitation mail to ${address}` },
+    )
+    .toBeTruthy();
+  return link as string;
+}
+
+test('shots: the HTTP probe contradicts a founder who claims HTTPS everywhere', async ({ page, browser, baseURL }) => {
+  const errors = watchErrors(page);
+  const stamp = Date.now();
+  const founderEmail = `hana-${stamp}@acme.test`;
+
+  // The consultant: a firm, an engagement with one founder, an invitation.
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Firm name', { exact: true }).fill('Probe Consulting');
+  await page.getByLabel('Your name', { exact: true }).fill('Pat Prober');
+  await page.getByLabel('E-mail', { exact: true }).fill(`pat-${stamp}@example.com`);
+  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/engagements$/);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'New engagement' }).first().click();
+  await hydrated(page);
+  await page.getByLabel('Client name', { exact: true }).fill('Plaintext Ltd');
+  await page.getByLabel('System name', { exact: true }).fill('Status API');
+  await page.getByLabel('Founders', { exact: true }).fill(`Hana Founder <${founderEmail}>`);
+  await page.getByRole('button', { name: 'Create engagement' }).click();
+  await expect(page).toHaveURL(/\/engagements\/\d+$/);
+  const engagementPath = new URL(page.url()).pathname;
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Invite Hana Founder' }).click();
+  await expect(page.getByRole('row').filter({ hasText: founderEmail })).toContainText('sent');
+
+  // The founder answers "yes" to "Is all traffic on HTTPS…?".
+  const link = await invitationLink(founderEmail);
+  const founderContext = await browser.newContext();
+  const founder = await founderContext.newPage();
+  const founderErrors = watchErrors(founder);
+  await founder.goto(new URL(link).pathname);
+  await hydrated(founder);
+  await founder.getByRole('button', { name: 'Start the questionnaire' }).click();
+  await expect(founder).toHaveURL(/\/questionnaire$/);
+  await founder.goto('/questionnaire?area=deployment-infrastructure');
+  await hydrated(founder);
+  const question = founder.locator(`[id="q-${ENCRYPTION}"]`);
+  await question.getByLabel('Yes', { exact: true }).check();
+  await expect(question.getByText('Saved', { exact: true })).toBeVisible();
+  expect(founderErrors).toEqual([]);
+  await founderContext.close();
+
+  // The probes page starts empty and says what to do.
+  await page.goto(`${engagementPath}/probes`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Plaintext Ltd' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByTestId('runs-empty')).toBeVisible();
+  await expect(page.getByTestId('claims-empty')).toHaveText(/Run a probe to compare the answers with evidence\./);
+  const run = page.getByRole('button', { name: 'Run HTTP probe' });
+  await expect(run).toBeDisabled();
+  await expect(page.getByTestId('run-http')).toContainText("Set the API's base URL under Targets first.");
+
+  // A refused field says why, under the field: the browser checks the numbers itself, the
+  // server checks the addresses.
+  const targets = page.locator('#targets');
+  await targets.getByLabel('Rate (requests per second)').fill('fast');
+  await targets.getByRole('button', { name: 'Save targets' }).click();
+  await expect(targets.locator('#http_rate-error')).toContainText('whole number');
+  await targets.getByLabel('Rate (requests per second)').fill('10');
+  await expect(targets.locator('#http_rate-error')).toHaveCount(0);
+  await targets.getByLabel('Base URL').fill('ftp://example.com');
+  await targets.getByRole('button', { name: 'Save targets' }).click();
+  await expect(targets.locator('#http_base_url-error')).toBeVisible();
+  await expect(targets.getByLabel('Base URL')).toHaveAttribute('aria-invalid', 'true');
+
+  // Plumbline probes itself over plain http: one endpoint, 10 requests/s for 5 s.
+  const self = new URL(baseURL ?? 'http://127.0.0.1:3000').origin;
+  await targets.getByLabel('Base URL').fill(self);
+  await targets.getByLabel('Endpoints').fill('/healthz');
+  await targets.getByLabel('Rate (requests per second)').fill('10');
+  await targets.getByLabel('Duration (seconds per endpoint)').fill('5');
+  await targets.getByRole('button', { name: 'Save targets' }).click();
+  await expect(page.getByTestId('notice')).toContainText('Targets saved.');
+  await expect(targets.locator('#http_base_url-error')).toHaveCount(0);
+  await expect(targets.getByLabel('Base URL')).toHaveValue(self);
+
+  // The run: queued, a live progress bar, then done.
+  await expect(run).toBeEnabled();
+  await run.click();
+  await page.waitForTimeout(1500);
+  await page.locator('#runs').screenshot({ path: '/tmp/probes-ui/shot-running.png' });
+  const card = page.getByTestId('probe-run').first();
+  await expect(card).toContainText('HTTP API run #');
+  await expect(card.getByTestId('run-progress')).toBeVisible();
+  await expect(card.getByRole('button', { name: /^Cancel/ })).toBeVisible();
+  await expect(card.getByTestId('run-status')).toHaveText('Done', { timeout: 60_000 });
+  await expect(card.getByTestId('run-progress')).toHaveCount(0);
+  await expect(card.getByTestId('run-counts')).toContainText('fail');
+
+  // Its checks show below, worst first: http.tls fails on plain http.
+  const tls = page.locator('[data-testid="check"][data-check-id="http.tls"]');
+  await expect(tls).toHaveAttribute('data-status', 'fail');
+  await expect(page.getByTestId('checks-fail')).toContainText('http.tls');
+  await expect(tls).toHaveAttribute('id', 'check-http.tls');
+
+  // Claimed versus observed: the founders' "yes" is contradicted, and comes first.
+  const claim = page.locator(`[data-testid="claim"][data-question-id="${ENCRYPTION}"]`);
+  await expect(claim).toBeVisible();
+  await expect(claim.getByTestId('verdict')).toHaveText(/Contradicted/);
+  await expect(claim).toContainText('Yes');
+  await expect(claim.getByRole('link', { name: /TLS/i }).first()).toBeVisible();
+  await expect(page.getByTestId('claim').first()).toHaveAttribute('data-verdict', 'contradicts');
+
+  // Uploads: a log file.
+  await page.locator('#upload-file').setInputFiles({ name: 'access.log', mimeType: 'text/plain', buffer: Buffer.from('127.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET /api/users HTTP/1.1" 200 512 "-" "curl" 0.120\n') });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByTestId('upload-ok')).toBeVisible();
+  await hydrated(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: '/tmp/probes-ui/shot-desktop.png', fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: '/tmp/probes-ui/shot-phone.png', fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  // A full reload shows the same run and checks (rendered on the server).
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('probe-run').first().getByTestId('run-status')).toHaveText('Done');
+  await expect(tls).toHaveAttribute('data-status', 'fail');
+
+  // The engagement page points at the contradiction.
+  await page.goto(engagementPath);
+  await hydrated(page);
+  const callout = page.getByTestId('contradiction-callout');
+  await expect(callout).toContainText(/answers? (is|are) contradicted by probe evidence/);
+  await callout.getByRole('link', { name: 'Claimed versus observed' }).click();
+  await expect(page).toHaveURL(/\/probes#claims$/);
+  await expect(page.locator('#claims')).toBeVisible();
+  await page.goto(engagementPath);
+  await hydrated(page);
+  await page.screenshot({ path: '/tmp/probes-ui/shot-engagement.png' });
+  await page.goto('/firm');
+  await hydrated(page);
+  await page.getByLabel('Ranges (comma-separated CIDRs)').fill('10.20.0.0/16, nonsense');
+  await page.getByRole('button', { name: 'Save allow-list' }).click();
+  await expect(page.locator('#probe_allow-error')).toBeVisible();
+  await page.locator('#probe-allow').screenshot({ path: '/tmp/probes-ui/shot-firm-error.png' });
+  await page.getByLabel('Ranges (comma-separated CIDRs)').fill('10.20.0.7/16, 192.168.1.10');
+  await page.getByRole('button', { name: 'Save allow-list' }).click();
+  await expect(page.locator('#probe-allow')).toContainText('Saved: probes may also reach');
+  await page.locator('#probe-allow').screenshot({ path: '/tmp/probes-ui/shot-firm.png' });
+
+  // The refused save above answers 422, which Chromium reports on the console; nothing else may.
+  expect(errors.filter((e) => !e.includes('status of 422'))).toEqual([]);
+});
