@@ -20,6 +20,10 @@ use sqlx::{Connection, Row};
 
 const DEFAULT_FIXTURE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const SCHEMA: &str = include_str!("fixtures/postgres/schema.sql");
+const NOT_LOADED: &str =
+    "pg_stat_statements is not usable on the fixture server, so the workload checks could not run";
+const PRELOAD: &str = "Preload it: ALTER SYSTEM SET shared_preload_libraries = \
+    'pg_stat_statements', then restart the server (.ci/run does this).";
 
 // ---------------------------------------------------------------------------------------------
 // Connection strings
@@ -347,25 +351,34 @@ async fn the_probe_finds_every_planted_defect_and_nothing_else() {
 
         // Every check ran once, in the fixed list, with its threshold and source named.
         assert_eq!(
-            output.checks.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            output
+                .checks
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>(),
             postgres::check_ids()
         );
         assert_eq!(progress.snapshot().0, progress.snapshot().1);
         assert_eq!(progress.snapshot().1, output.checks.len() as i64);
         for check in &output.checks {
-            assert!(!check.threshold.is_empty() && !check.source.is_empty(), "{}", check.id);
+            assert!(
+                !check.threshold.is_empty() && !check.source.is_empty(),
+                "{}",
+                check.id
+            );
             if check.status == CheckStatus::CouldNotRun {
-                assert!(check.why.as_deref().is_some_and(|w| !w.is_empty()), "{}", check.id);
+                assert!(
+                    check.why.as_deref().is_some_and(|w| !w.is_empty()),
+                    "{}",
+                    check.id
+                );
             }
         }
 
         let statements = checks["pg.stat-statements"];
         if statements.status != CheckStatus::Pass {
-            panic!(
-                "pg_stat_statements is not usable on the fixture server, so the workload checks could not run: {}. \
-                 Preload it (ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', then restart; .ci/run does this).",
-                statements.why.as_deref().unwrap_or(&statements.summary)
-            );
+            let why = statements.why.as_deref().unwrap_or(&statements.summary);
+            panic!("{NOT_LOADED}: {why}. {PRELOAD}");
         }
 
         use CheckStatus::{Fail, Pass, Warn};
@@ -409,37 +422,86 @@ async fn the_probe_finds_every_planted_defect_and_nothing_else() {
         assert!(wrong.is_empty(), "checks off:\n{}", wrong.join("\n"));
 
         // The evidence names the planted objects.
-        assert!(has_evidence(checks["pg.unindexed-foreign-keys"], "orders(customer_id) → customers"));
+        assert!(has_evidence(
+            checks["pg.unindexed-foreign-keys"],
+            "orders(customer_id) → customers"
+        ));
         // Only the planted ones: the indexed foreign key of order_items is not listed.
         assert_eq!(checks["pg.unindexed-foreign-keys"].evidence.len(), 1);
         assert_eq!(checks["pg.duplicate-indexes"].evidence.len(), 1);
-        assert_eq!(checks["pg.missing-primary-keys"].evidence, vec!["audit_log".to_owned()]);
-        assert!(has_evidence(checks["pg.duplicate-indexes"], "customers_email"));
-        assert!(has_evidence(checks["pg.missing-primary-keys"], "audit_log"));
+        assert_eq!(
+            checks["pg.missing-primary-keys"].evidence,
+            vec!["audit_log".to_owned()]
+        );
+        assert!(has_evidence(
+            checks["pg.duplicate-indexes"],
+            "customers_email"
+        ));
         assert!(has_evidence(checks["pg.seq-scan-heavy"], "events"));
         assert!(has_evidence(checks["pg.slow-queries"], "pg_sleep"));
         assert!(has_evidence(checks["pg.n-plus-one"], "customers"));
-        assert!(has_evidence(checks["pg.explain-slowest"], "indexable seq scan: public.events"));
-        assert!(has_evidence(checks["pg.slow-query-log"], "log_min_duration_statement = -1"));
-        assert!(has_evidence(checks["pg.statement-timeout"], "statement_timeout = 3s"));
+        assert!(has_evidence(
+            checks["pg.explain-slowest"],
+            "indexable seq scan: public.events"
+        ));
+        assert!(has_evidence(
+            checks["pg.slow-query-log"],
+            "log_min_duration_statement = -1"
+        ));
+        assert!(has_evidence(
+            checks["pg.statement-timeout"],
+            "statement_timeout = 3s"
+        ));
 
         // Young statistics are said out loud on the runtime checks.
         if young {
-            assert!(checks["pg.slow-queries"].summary.contains("runtime checks are less certain"));
-            assert!(checks["pg.slow-queries"].measured.get("stats_age_days").is_some());
+            assert!(checks["pg.slow-queries"]
+                .summary
+                .contains("runtime checks are less certain"));
+            assert!(checks["pg.slow-queries"]
+                .measured
+                .get("stats_age_days")
+                .is_some());
         }
         assert!(output.raw.get("server_version_num").is_some());
 
-        // The probe left nothing behind: no prepared statement, no committed change.
+        // The probe changed nothing: the fixture's five tables, and no others.
         let mut conn = PgConnection::connect(&url).await.unwrap();
-        let tables: i64 = sqlx::query(
-            "select count(*) from pg_tables where schemaname = 'public'",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
-        .get(0);
+        let tables: i64 = sqlx::query("select count(*) from pg_tables where schemaname = 'public'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .get(0);
         assert_eq!(tables, 5);
+        // Every statement it sent was a read inside a read-only transaction.
+        let sent: Vec<String> = sqlx::query_scalar(
+            "select query from pg_stat_statements
+             where dbid = (select oid from pg_database where datname = current_database())
+               and query like '/* plumbline-probe */%'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert!(sent
+            .iter()
+            .any(|q| q.starts_with("/* plumbline-probe */ begin transaction read only")));
+        let allowed = [
+            "begin",
+            "set",
+            "select",
+            "savepoint",
+            "rollback",
+            "prepare",
+            "explain",
+            "deallocate",
+        ];
+        for query in &sent {
+            let first = query["/* plumbline-probe */".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default();
+            assert!(allowed.contains(&first), "the probe sent: {query}");
+        }
         conn.close().await.unwrap();
 
         // A cancelled run stops between checks.

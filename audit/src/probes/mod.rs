@@ -33,3 +33,17 @@ pub mod run;
 pub mod seal;
 #[cfg(feature = "server")]
 pub mod store;
+
+/// Every check id the four probes can produce.
+#[cfg(feature = "server")]
+pub fn check_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = http::CHECKS.iter().map(|c| c.id).collect();
+    ids.extend(postgres::check_ids());
+    ids.extend(repo::check_specs().iter().map(|c| c.id));
+    ids.extend(logs::CHECKS.iter().map(|c| c.id));
+    ids
+}
+
+/// Check ids the question bank names that need a code forge's API (GitHub, GitLab) rather than
+/// a clone: no probe produces them yet, so those questions stay unconfirmed.
+pub const FORGE_API_CHECKS: [&str; 2] = ["repo.branch-protection", "repo.code-review"];
