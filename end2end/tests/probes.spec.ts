@@ -131,8 +131,10 @@ test('the HTTP probe contradicts a founder who claims HTTPS everywhere', async (
   // The run: queued, a live progress bar, then done.
   await expect(run).toBeEnabled();
   await run.click();
-  const card = page.getByTestId('probe-run').first();
-  await expect(card).toContainText('HTTP API run #');
+  await expect(page.getByTestId('probe-run')).toHaveCount(1);
+  const runId = await page.getByTestId('probe-run').getAttribute('data-run-id');
+  const card = page.locator(`[data-testid="probe-run"][data-run-id="${runId}"]`);
+  await expect(card).toContainText(`HTTP API run #${runId}`);
   await expect(card.getByTestId('run-progress')).toBeVisible();
   await expect(card.getByRole('button', { name: /^Cancel/ })).toBeVisible();
   await expect(card.getByTestId('run-status')).toHaveText('Done', { timeout: 60_000 });
@@ -153,10 +155,24 @@ test('the HTTP probe contradicts a founder who claims HTTPS everywhere', async (
   await expect(claim.getByRole('link', { name: /TLS/i }).first()).toBeVisible();
   await expect(page.getByTestId('claim').first()).toHaveAttribute('data-verdict', 'contradicts');
 
-  // A full reload shows the same run and checks (rendered on the server).
+  // A longer run can be cancelled; the checks shown stay those of the finished run.
+  await targets.getByLabel('Duration (seconds per endpoint)').fill('60');
+  await targets.getByRole('button', { name: 'Save targets' }).click();
+  await expect(page.getByTestId('run-http')).toContainText('for 60 s each');
+  await run.click();
+  await expect(page.getByTestId('probe-run')).toHaveCount(2);
+  const long = page.getByTestId('probe-run').first();
+  await expect(long.getByTestId('run-progress')).toBeVisible();
+  await long.getByRole('button', { name: /^Cancel/ }).click();
+  await expect(long.getByTestId('run-status')).toHaveText('Cancelled', { timeout: 30_000 });
+  await expect(long.getByTestId('run-progress')).toHaveCount(0);
+  await expect(tls).toHaveAttribute('data-status', 'fail');
+
+  // A full reload shows the same runs and checks (rendered on the server).
   await page.reload();
   await hydrated(page);
-  await expect(page.getByTestId('probe-run').first().getByTestId('run-status')).toHaveText('Done');
+  await expect(card.getByTestId('run-status')).toHaveText('Done');
+  await expect(page.getByTestId('probe-run').first().getByTestId('run-status')).toHaveText('Cancelled');
   await expect(tls).toHaveAttribute('data-status', 'fail');
 
   // The engagement page points at the contradiction.

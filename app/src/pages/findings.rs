@@ -504,12 +504,22 @@ fn evidence_item(engagement_id: i64, area: Area, e: EvidenceLink) -> AnyView {
             </li>
         }
         .into_any(),
-        EvidenceKind::Probe => view! {
-            <li class="evidence-probe">
-                <span class="muted small">"Probe · "</span>{e.label}" "<code class="small">{e.target}</code>
-            </li>
+        EvidenceKind::Probe => {
+            // Probe evidence is `<run id>:<check id>`: link to that check in that run.
+            let href = e.target.split_once(':').map(|(run, check)| {
+                format!("/engagements/{engagement_id}/probes?run={run}#check-{check}")
+            });
+            view! {
+                <li class="evidence-probe">
+                    <span class="muted small">"Probe · "</span>
+                    {match href {
+                        Some(href) => view! { <a href=href>{e.label}</a> }.into_any(),
+                        None => view! { <span>{e.label}" "<code class="small">{e.target}</code></span> }.into_any(),
+                    }}
+                </li>
+            }
+            .into_any()
         }
-        .into_any(),
         EvidenceKind::Link => view! {
             <li class="evidence-link">
                 <span class="muted small">"Link · "</span>

@@ -129,6 +129,8 @@ fn ProbeAllowList() -> impl IntoView {
     let save = ServerAction::<SaveFirmProbeAllow>::new();
     let allow = Resource::new(move || save.version().get(), |_| firm_probe_allow());
     let error = action_error(save);
+    // A refused range is named under the field; the banner is for everything else.
+    let general = Signal::derive(move || error.get().filter(|e| e.code != "invalid"));
     let pending = save.pending();
     let saved = move || {
         save.value().get().and_then(|r| r.ok()).map(|ranges| {
@@ -150,13 +152,17 @@ fn ProbeAllowList() -> impl IntoView {
                 "allow public addresses only."
             </p>
             {saved}
-            <ErrorBanner error/>
+            <ErrorBanner error=general/>
             <Transition fallback=|| view! { <p class="muted">"Loading the allow-list…"</p> }>
                 {move || Suspend::new(async move {
                     match allow.await {
                         Err(e) => view! { <LoadError error=e/> }.into_any(),
-                        Ok(ranges) => view! {
-                            <ActionForm action=save attr:class="inline-form">
+                        Ok(ranges) => {
+                            // Show the ranges as saved (normalised), not as they were typed.
+                            let form = NodeRef::new();
+                            crate::pages::findings::reset_after_render(vec![form], Vec::new());
+                            view! {
+                            <ActionForm action=save attr:class="inline-form" node_ref=form>
                                 <label for="probe_allow">"Ranges (comma-separated CIDRs)"</label>
                                 <input id="probe_allow" name="ranges" value=ranges autocomplete="off" spellcheck="false"
                                     placeholder="10.20.0.0/16, 192.168.1.10/32"
@@ -165,7 +171,8 @@ fn ProbeAllowList() -> impl IntoView {
                                     {move || if pending.get() { "Saving…" } else { "Save allow-list" }}
                                 </button>
                             </ActionForm>
-                        }.into_any(),
+                            }.into_any()
+                        }
                     }
                 })}
             </Transition>

@@ -243,8 +243,14 @@ pub async fn load_probe_run(engagement_id: i64, run_id: i64) -> Result<ProbeRunD
         .map_err(fail)
 }
 
-/// The run whose checks the page shows: the one asked for (`?run=`), else the newest finished
-/// one, else none.
+/// Whether a run of this status stored checks: finished, or stopped by its time bound (a
+/// cancelled or failed run keeps none).
+pub fn has_checks(status: RunStatus) -> bool {
+    matches!(status, RunStatus::Done | RunStatus::TimedOut)
+}
+
+/// The run whose checks the page shows: the one asked for (`?run=`), else the newest one with
+/// checks, else none.
 #[server(prefix = "/fn", endpoint = "shown_probe_run")]
 pub async fn shown_probe_run(
     engagement_id: i64,
@@ -265,7 +271,7 @@ pub async fn shown_probe_run(
             )
             .await
             .map_err(fail)?;
-            match runs.iter().find(|r| !r.status.is_active()) {
+            match runs.iter().find(|r| has_checks(r.status)) {
                 Some(run) => run.id,
                 None => return Ok(None),
             }
@@ -418,7 +424,7 @@ pub fn ProbesPage() -> impl IntoView {
             format!("{} run #{} cancelled.", run.kind.label(), run.id)
         } else {
             format!(
-                "Stopping {} run #{}: it ends at its next step and keeps the checks it finished.",
+                "Stopping {} run #{}: it ends at its next step.",
                 run.kind.label(),
                 run.id
             )
@@ -616,8 +622,9 @@ fn targets_section(d: &ProbesData, ctx: Ctx) -> AnyView {
     let allow = if d.firm_allow.trim().is_empty() {
         view! {
             <p class="help">
-                "Probes reach public addresses only. For an on-premise system on a private or loopback "
-                "address, the firm owner adds its range to the probe allow-list on the "
+                "Probes reach public addresses only (and any range the operator of this Plumbline allows). "
+                "For an on-premise system on a private or loopback address, the firm owner adds its range "
+                "to the probe allow-list on the "
                 <a href="/firm#probe-allow">"Firm page"</a>"."
             </p>
         }
@@ -1063,14 +1070,14 @@ fn runs_section(
     let live = ctx.live;
     let base = Arc::new(base);
     let runs = move || live.get().unwrap_or_else(|| base.as_ref().clone());
-    // The run whose checks show below: the one asked for, else the newest finished one (the
+    // The run whose checks show below: the one asked for, else the newest one with checks (the
     // server picks the same for `shown_probe_run`).
     let shown_id = {
         let runs = runs.clone();
         move || {
             run_param
                 .get()
-                .or_else(|| runs().iter().find(|r| !r.status.is_active()).map(|r| r.id))
+                .or_else(|| runs().iter().find(|r| has_checks(r.status)).map(|r| r.id))
         }
     };
     let each = runs.clone();
@@ -1168,7 +1175,7 @@ fn run_card(
             </ActionForm>
         }
     });
-    let show = (!active).then(|| {
+    let show = has_checks(run.status).then(|| {
         let href = ctx.page_href(&format!("?run={run_id}"), "checks");
         view! {
             <a href=href aria-current={ let shown = is_shown.clone(); move || shown().then_some("true") }>
@@ -1231,7 +1238,7 @@ fn checks_section(ctx: Ctx, any_runs: bool) -> AnyView {
                             <h2 id="checks-heading">"Checks"</h2>
                             <p class="muted" data-testid="checks-empty">
                                 {if any_runs {
-                                    "The checks of a run show here once it finishes."
+                                    "No run has finished with checks yet; they show here once one does."
                                 } else {
                                     "No checks yet. Run a probe above; its checks show here, worst first."
                                 }}
@@ -1363,10 +1370,11 @@ fn check_row(c: StoredCheck) -> AnyView {
             </p>
         }
     });
+    // A could-not-run summary usually says why already ("Could not run: …").
     let why = r
         .why
         .clone()
-        .filter(|_| r.status == CheckStatus::CouldNotRun)
+        .filter(|why| r.status == CheckStatus::CouldNotRun && !r.summary.contains(why.as_str()))
         .map(|why| view! { <p class="small"><strong>"Why: "</strong>{why}</p> });
     let evidence = (!r.evidence.is_empty()).then(|| {
         let n = r.evidence.len();
@@ -1510,9 +1518,9 @@ fn claim_row(engagement_id: i64, c: ClaimComparison) -> AnyView {
                 <span class="muted small claim-area">" "{c.area.label()}</span>
                 {c.red_flag.then(|| view! { <span class="red-flag-badge">"Red flag"</span> })}
             </td>
-            <td data-label="Founders' answer">{answer}</td>
-            <td data-label="Observed">{check_badge(c.observed)}</td>
-            <td data-label="Verdict">
+            <td data-label="Founders' answer" class="claim-fact">{answer}</td>
+            <td data-label="Observed" class="claim-fact">{check_badge(c.observed)}</td>
+            <td data-label="Verdict" class="claim-fact">
                 <span class=format!("verdict-badge {}", verdict.as_str()) data-testid="verdict">
                     <span aria-hidden="true">{verdict_icon(verdict)}" "</span>{verdict.label()}
                 </span>
