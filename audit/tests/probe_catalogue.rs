@@ -26,7 +26,9 @@ fn check_ids_are_unique_and_prefixed_by_their_probe() {
     assert_eq!(unique.len(), ids.len(), "a check id repeats: {ids:?}");
     for id in ids {
         assert!(
-            ["http.", "pg.", "repo.", "logs."].iter().any(|p| id.starts_with(p)),
+            ["http.", "pg.", "repo.", "logs."]
+                .iter()
+                .any(|p| id.starts_with(p)),
             "{id} has no probe prefix"
         );
     }
