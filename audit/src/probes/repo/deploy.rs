@@ -83,12 +83,48 @@ pub(crate) const OPENAPI: CheckSpec = CheckSpec {
 
 /// Dockerfile names: `Dockerfile`, `Dockerfile.prod`, `api.Dockerfile`, `Containerfile`.
 pub(crate) fn is_dockerfile(file: &RepoFile) -> bool {
-    let name = file.lower_name();
-    name == "dockerfile"
-        || name == "containerfile"
-        || name.starts_with("dockerfile.")
-        || name.starts_with("containerfile.")
-        || name.ends_with(".dockerfile")
+    dockerfile_name(&file.lower_name())
+}
+
+/// `Dockerfile`, `Dockerfile.prod`, `api.Dockerfile`, `Containerfile` — but not source or
+/// documentation files that happen to be named after it (`dockerfile.rs`, `dockerfile.md`).
+fn dockerfile_name(name: &str) -> bool {
+    const NOT_DOCKERFILES: [&str; 16] = [
+        "rs", "go", "py", "js", "ts", "rb", "java", "kt", "md", "txt", "json", "yaml", "yml",
+        "toml", "snap", "orig",
+    ];
+    let variant = name
+        .strip_prefix("dockerfile.")
+        .or_else(|| name.strip_prefix("containerfile."));
+    match variant {
+        Some(suffix) => !NOT_DOCKERFILES.contains(&suffix),
+        None => name == "dockerfile" || name == "containerfile" || name.ends_with(".dockerfile"),
+    }
+}
+
+#[cfg(test)]
+mod dockerfile_name_tests {
+    use super::dockerfile_name;
+
+    #[test]
+    fn source_files_named_after_dockerfiles_are_not_dockerfiles() {
+        for name in [
+            "dockerfile",
+            "dockerfile.prod",
+            "api.dockerfile",
+            "containerfile",
+        ] {
+            assert!(dockerfile_name(name), "{name}");
+        }
+        for name in [
+            "dockerfile.rs",
+            "dockerfile.md",
+            "dockerfile.yaml",
+            "dockerfiles",
+        ] {
+            assert!(!dockerfile_name(name), "{name}");
+        }
+    }
 }
 
 pub(crate) fn check_dockerfile(ctx: &Context) -> CheckResult {
