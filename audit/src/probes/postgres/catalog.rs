@@ -106,10 +106,11 @@ pub async fn unindexed_foreign_keys(conn: &mut PgConnection) -> Result<CheckResu
     }
     let measured = json!({ "foreign_keys": total, "without_index": rows.len() });
     if rows.is_empty() {
-        return Ok(
-            CheckResult::pass(spec, format!("All {total} foreign keys have an index"))
-                .with_measured(measured),
-        );
+        return Ok(CheckResult::pass(
+            spec,
+            all_of(total as usize, "foreign keys", "have an index"),
+        )
+        .with_measured(measured));
     }
     Ok(spec
         .result(
@@ -440,11 +441,10 @@ pub async fn missing_primary_keys(conn: &mut PgConnection) -> Result<CheckResult
     }
     let measured = json!({ "tables": rows.len(), "without_primary_key": missing.len() });
     if missing.is_empty() {
-        return Ok(CheckResult::pass(
-            spec,
-            format!("All {} tables have a primary key", rows.len()),
-        )
-        .with_measured(measured));
+        return Ok(
+            CheckResult::pass(spec, all_of(rows.len(), "tables", "have a primary key"))
+                .with_measured(measured),
+        );
     }
     Ok(spec
         .result(
@@ -761,9 +761,10 @@ pub async fn missing_timestamps(conn: &mut PgConnection) -> Result<CheckResult, 
     if missing.is_empty() {
         return Ok(CheckResult::pass(
             spec,
-            format!(
-                "All {} tables record when rows were created or changed",
-                rows.len()
+            all_of(
+                rows.len(),
+                "tables",
+                "record when rows were created or changed",
             ),
         )
         .with_measured(measured));
@@ -1008,6 +1009,16 @@ pub async fn schema_smells(conn: &mut PgConnection) -> Result<CheckResult, Unava
         )
         .with_measured(measured)
         .with_evidence(capped(evidence)))
+}
+
+/// "All 12 tables have a primary key", or "No tables in the client's schemas" when there are
+/// none (an empty database passes, but should not read as if it had been checked at length).
+fn all_of(count: usize, things: &str, predicate: &str) -> String {
+    if count == 0 {
+        format!("No {things} in the client's schemas")
+    } else {
+        format!("All {count} {things} {predicate}")
+    }
 }
 
 #[cfg(test)]

@@ -83,7 +83,7 @@ pub(crate) const OPENAPI: CheckSpec = CheckSpec {
 
 /// Dockerfile names: `Dockerfile`, `Dockerfile.prod`, `api.Dockerfile`, `Containerfile`.
 pub(crate) fn is_dockerfile(file: &RepoFile) -> bool {
-    dockerfile_name(&file.lower_name())
+    dockerfile_name(file.lower_name())
 }
 
 /// `Dockerfile`, `Dockerfile.prod`, `api.Dockerfile`, `Containerfile` — but not source or
@@ -99,31 +99,6 @@ fn dockerfile_name(name: &str) -> bool {
     match variant {
         Some(suffix) => !NOT_DOCKERFILES.contains(&suffix),
         None => name == "dockerfile" || name == "containerfile" || name.ends_with(".dockerfile"),
-    }
-}
-
-#[cfg(test)]
-mod dockerfile_name_tests {
-    use super::dockerfile_name;
-
-    #[test]
-    fn source_files_named_after_dockerfiles_are_not_dockerfiles() {
-        for name in [
-            "dockerfile",
-            "dockerfile.prod",
-            "api.dockerfile",
-            "containerfile",
-        ] {
-            assert!(dockerfile_name(name), "{name}");
-        }
-        for name in [
-            "dockerfile.rs",
-            "dockerfile.md",
-            "dockerfile.yaml",
-            "dockerfiles",
-        ] {
-            assert!(!dockerfile_name(name), "{name}");
-        }
     }
 }
 
@@ -996,5 +971,30 @@ mod tests {
             Some(1)
         );
         assert_eq!(rollback_target("ROLLBACK := 1\n"), None);
+    }
+}
+
+#[cfg(test)]
+mod dockerfile_name_tests {
+    use super::dockerfile_name;
+
+    #[test]
+    fn source_files_named_after_dockerfiles_are_not_dockerfiles() {
+        for name in [
+            "dockerfile",
+            "dockerfile.prod",
+            "api.dockerfile",
+            "containerfile",
+        ] {
+            assert!(dockerfile_name(name), "{name}");
+        }
+        for name in [
+            "dockerfile.rs",
+            "dockerfile.md",
+            "dockerfile.yaml",
+            "dockerfiles",
+        ] {
+            assert!(!dockerfile_name(name), "{name}");
+        }
     }
 }
