@@ -1,22 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { watchErrors, hydrated } from './support';
 
 // A consultant writes two architecture decision records, the second superseding the first; the
 // editor previews Markdown as it is typed (rendered and sanitized by the server); the records
 // download as an ADR zip; the engagement page's activity card lists the changes.
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  return errors;
-}
-
-async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
 
 test('decision records supersede each other, preview live, download as an ADR zip and show in the activity', async ({ page }) => {
   const errors = watchErrors(page);

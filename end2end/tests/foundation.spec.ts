@@ -1,25 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
+import { watchErrors, hydrated } from './support';
 
 // The UI contract these tests rely on: accessible names (labels, roles, headings) and
 // `<body data-hydrated="true">`, which the app sets once the WebAssembly has hydrated the page.
-
-/** Collects console errors and uncaught page errors, to be asserted empty at the end of a test. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  return errors;
-}
-
-/**
- * Interacting before hydration would hit server-rendered HTML that has no event handlers yet.
- * A debug build's wasm is about 10 MB: on a busy 2-core machine compiling it can take a while.
- */
-async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
 
 const loginUrl = /\/login(\?.*)?$/;
 

@@ -1,21 +1,9 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { watchErrors, hydrated } from './support';
 
 // The consultant writes two interventions, one depending on the other; the dependency comes
 // first although the dependent has the higher priority; the roadmap for one engineer starts the
 // dependent when its dependency ends. Then a finding written by hand on the findings page.
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  return errors;
-}
-
-async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
 
 async function addIntervention(
   page: Page,

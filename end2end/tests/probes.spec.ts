@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { watchErrors, hydrated, invitationLink } from './support';
 
 // A founder claims all traffic is on HTTPS; the consultant points the HTTP probe at a plain-http
 // API (Plumbline itself, on loopback: `cargo xtask test` allow-lists 127.0.0.0/8 for probes),
@@ -8,47 +7,6 @@ import { expect, test, type Page } from '@playwright/test';
 // versus observed, and the callout on the engagement page.
 
 const ENCRYPTION = 'deployment-infrastructure.encryption'; // its probe_checks include http.tls
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  return errors;
-}
-
-async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
-
-/** The newest invitation link sent to `address`, read from the file mail transport's folder. */
-async function invitationLink(address: string): Promise<string> {
-  const folder = process.env.PLUMBLINE_MAIL_DIR;
-  if (!folder) throw new Error('PLUMBLINE_MAIL_DIR is not set (cargo xtask test sets it)');
-  let link: string | undefined;
-  await expect
-    .poll(
-      () => {
-        let files: string[] = [];
-        try {
-          files = readdirSync(folder).filter((f) => f.endsWith('.eml'));
-        } catch {
-          return undefined;
-        }
-        for (const file of files) {
-          const text = readFileSync(join(folder, file), 'utf8');
-          if (!text.includes(address)) continue;
-          const found = text.match(/https?:\/\/\S+\/invite\/fnd_[0-9a-f]{64}/);
-          if (found) link = found[0];
-        }
-        return link;
-      },
-      { timeout: 30_000, message: `an invitation mail to ${address}` },
-    )
-    .toBeTruthy();
-  return link as string;
-}
 
 test('the HTTP probe contradicts a founder who claims HTTPS everywhere', async ({ page, browser, baseURL }) => {
   const errors = watchErrors(page);

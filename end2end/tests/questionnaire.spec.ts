@@ -1,51 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { watchErrors, hydrated, invitationLink } from './support';
 
 // The consultant invites a founder; the founder opens the link from the mail transport in a
 // fresh browser, answers questions in two areas, reloads, sees the answers kept and submits;
 // the consultant sees the area scores and the red flags.
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  return errors;
-}
-
-async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
-
-/** The newest invitation link sent to `address`, read from the file mail transport's folder. */
-async function invitationLink(address: string): Promise<string> {
-  const folder = process.env.PLUMBLINE_MAIL_DIR;
-  if (!folder) throw new Error('PLUMBLINE_MAIL_DIR is not set (cargo xtask test sets it)');
-  let link: string | undefined;
-  await expect
-    .poll(
-      () => {
-        let files: string[] = [];
-        try {
-          files = readdirSync(folder).filter((f) => f.endsWith('.eml'));
-        } catch {
-          return undefined;
-        }
-        for (const file of files) {
-          const text = readFileSync(join(folder, file), 'utf8');
-          if (!text.includes(address)) continue;
-          const found = text.match(/https?:\/\/\S+\/invite\/fnd_[0-9a-f]{64}/);
-          if (found) link = found[0];
-        }
-        return link;
-      },
-      { timeout: 30_000, message: `an invitation mail to ${address}` },
-    )
-    .toBeTruthy();
-  return link as string;
-}
 
 /** Picks an answer for one question and waits until the page says it is saved. */
 async function answer(page: Page, questionId: string, choice: string): Promise<void> {
