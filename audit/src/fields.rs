@@ -191,6 +191,21 @@ pub fn query_value(text: &str) -> String {
         .collect()
 }
 
+/// The last path segment of an uploaded file's name, without control characters or characters
+/// that break HTML attributes, at most 120 characters; `fallback` when nothing is left.
+pub fn clean_file_name(name: &str, fallback: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>'))
+        .take(120)
+        .collect();
+    match cleaned.trim() {
+        "" => fallback.to_owned(),
+        name => name.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ use crate::clock::now_ms;
 use crate::db::Db;
 use crate::engagements::check_firm_engagement;
 use crate::error::{Error, Result};
+use crate::fields::clean_file_name;
 
 /// The most an upload (a repository archive or a log file) may weigh.
 pub const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
@@ -359,19 +360,6 @@ fn upload_kind(kind: ProbeKind) -> Result<&'static str> {
     }
 }
 
-fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>'))
-        .take(120)
-        .collect();
-    match cleaned.trim() {
-        "" => "upload".to_owned(),
-        name => name.to_owned(),
-    }
-}
-
 pub async fn save_upload(
     db: &Db,
     actor: &Actor,
@@ -383,7 +371,7 @@ pub async fn save_upload(
 ) -> Result<ProbeUpload> {
     check_firm_engagement(db, firm_id, engagement_id).await?;
     let kind_text = upload_kind(kind)?;
-    let file_name = clean_file_name(file_name);
+    let file_name = clean_file_name(file_name, "upload");
     if bytes.is_empty() {
         return Err(Error::invalid(
             "file",
@@ -786,26 +774,26 @@ pub async fn latest_checks(
     engagement_id: i64,
 ) -> Result<Vec<(CheckResult, i64)>> {
     check_firm_engagement(db, firm_id, engagement_id).await?;
+    // The database picks each check's newest finished run, so only those rows come back however
+    // many runs the engagement has. The derived table names its columns apart: `status` and
+    // `check_id` in CHECK_COLUMNS must mean the check's own.
     let sql = format!(
-        // A subquery rather than a join: both tables have `status`, which CHECK_COLUMNS names.
         r#"select run_id, {CHECK_COLUMNS} from probe_checks
-           where run_id in (select run_id from probe_runs
-                            where engagement_id = $1 and status in ('done', 'timed_out'))
+           join (select c.check_id as latest_check, max(c.run_id) as latest_run
+                 from probe_checks c
+                 where c.run_id in (select run_id from probe_runs
+                                    where engagement_id = $1 and status in ('done', 'timed_out'))
+                 group by c.check_id) latest
+             on latest.latest_run = run_id and latest.latest_check = check_id
            order by run_id desc, position"#
     );
     let rows = sqlx::query(&sql)
         .bind(engagement_id)
         .fetch_all(db.pool())
         .await?;
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for row in &rows {
-        let check = check_from_row(row)?;
-        if seen.insert(check.id.clone()) {
-            out.push((check, row.try_get("run_id")?));
-        }
-    }
-    Ok(out)
+    rows.iter()
+        .map(|row| Ok((check_from_row(row)?, row.try_get("run_id")?)))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -885,22 +873,18 @@ pub(crate) async fn record_progress(
     total: i64,
     label: &str,
 ) -> Result<bool> {
-    sqlx::query(
+    // One statement: store the progress and read back whether someone asked the run to stop.
+    let cancel: Option<i64> = sqlx::query_scalar(
         "update probe_runs set progress_done = $1, progress_total = $2, progress_label = $3, heartbeat_at = $4 \
-         where run_id = $5 and status = 'running'",
+         where run_id = $5 and status = 'running' returning cancel_requested",
     )
     .bind(done)
     .bind(total)
     .bind(label)
     .bind(now_ms())
     .bind(run_id)
-    .execute(db.pool())
+    .fetch_optional(db.pool())
     .await?;
-    let cancel: Option<i64> =
-        sqlx::query_scalar("select cancel_requested from probe_runs where run_id = $1")
-            .bind(run_id)
-            .fetch_optional(db.pool())
-            .await?;
     Ok(cancel.unwrap_or(0) != 0)
 }
 

@@ -8,6 +8,7 @@ use super::store::{engagement_bank, Respondent};
 use crate::clock::now_ms;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::fields::clean_file_name;
 
 /// The kinds of file a founder may attach, told apart by their first bytes.
 fn sniff(bytes: &[u8]) -> Option<&'static str> {
@@ -57,21 +58,6 @@ fn extension_fits(file_name: &str, content_type: &str) -> bool {
     }
 }
 
-fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>'))
-        .take(120)
-        .collect();
-    let cleaned = cleaned.trim().to_owned();
-    if cleaned.is_empty() {
-        "evidence".to_owned()
-    } else {
-        cleaned
-    }
-}
-
 /// Checks and stores a file for one question of the engagement.
 pub async fn save_file(
     db: &Db,
@@ -88,7 +74,7 @@ pub async fn save_file(
     let question = bank
         .question(question_id.trim())
         .ok_or_else(|| Error::invalid("question_id", "There is no such question."))?;
-    let file_name = clean_file_name(file_name);
+    let file_name = clean_file_name(file_name, "evidence");
     if bytes.is_empty() {
         return Err(Error::invalid(
             "file",
@@ -237,8 +223,8 @@ mod tests {
 
     #[test]
     fn file_names_lose_paths_and_quotes() {
-        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_file_name("a\"b<c>.txt"), "abc.txt");
-        assert_eq!(clean_file_name(""), "evidence");
+        assert_eq!(clean_file_name("../../etc/passwd", "evidence"), "passwd");
+        assert_eq!(clean_file_name("a\"b<c>.txt", "evidence"), "abc.txt");
+        assert_eq!(clean_file_name("", "evidence"), "evidence");
     }
 }
