@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod mail;
 pub mod probes;
 pub mod questionnaire;
+pub mod reports;
 pub mod telemetry;
 
 #[cfg(feature = "server")]

@@ -10,6 +10,7 @@ pub mod decision_files;
 pub mod health;
 pub mod middleware;
 pub mod probe_files;
+pub mod report_files;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

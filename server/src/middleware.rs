@@ -177,7 +177,8 @@ pub async fn limit_body(
         || (path.starts_with("/api/v1/engagements/") && path.ends_with("/decisions.zip"))
         || crate::decision_files::is_import_path(path)
         || crate::api::probes::is_upload_path(path)
-        || crate::probe_files::is_upload_path(path);
+        || crate::probe_files::is_upload_path(path)
+        || crate::report_files::is_branding_path(path);
     if !large_allowed && declared.is_some_and(|len| len > limit) {
         return body_too_large(crate::api::request_id_of(request.headers()));
     }

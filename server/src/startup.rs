@@ -225,6 +225,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .merge(crate::answering::router())
         .merge(crate::decision_files::router())
         .merge(crate::probe_files::router())
+        .merge(crate::report_files::router())
         .route("/api/{*rest}", axum::routing::any(mw::api_not_found))
         .merge(pages_and_functions)
         .layer(

@@ -63,6 +63,7 @@ pub fn build(
     let waiver_db = db.clone();
     let suggest_db = db.clone();
     let probe_db = db.clone();
+    let report_db = db.clone();
     let base_url = Arc::new(base_url.to_owned());
     let reminder_days = settings.reminder_days;
     Ok(Worker::new(db, name)
@@ -120,6 +121,14 @@ pub fn build(
                 let run_id = audit::probes::run::run_payload(&job.payload)
                     .ok_or_else(|| format!("bad payload {:?}", job.payload))?;
                 audit::probes::run::execute(&db, &probes, run_id)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .handle(audit::reports::RENDER_REPORT_JOB, move |job| {
+            let db = report_db.clone();
+            async move {
+                audit::reports::render_version_job(&db, &job.payload)
                     .await
                     .map_err(|e| e.to_string())
             }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
@@ -124,34 +124,48 @@ pub async fn deliver(
 ) -> std::result::Result<(), String> {
     let SendMailPayload { outbox_id } =
         serde_json::from_str(payload).map_err(|e| format!("bad send_mail payload: {e}"))?;
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "select to_address, subject, body_text, status from outbox where outbox_id = $1",
+    let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
+        "select to_address, subject, body_text, status, report_version_id from outbox where outbox_id = $1",
     )
     .bind(outbox_id)
     .fetch_optional(db.pool())
     .await
     .map_err(|e| e.to_string())?;
-    let Some((to, subject, body_text, status)) = row else {
+    let Some((to, subject, body_text, status, report_version_id)) = row else {
         return Err(format!("outbox row {outbox_id} is gone"));
     };
     if status == "sent" {
         return Ok(());
     }
+    // An issued report goes along as a PDF; it is read now rather than copied into the outbox.
+    let attachment = match report_version_id {
+        Some(id) => crate::reports::attachment_of(db, id)
+            .await
+            .map_err(|e| e.to_string())?,
+        None => None,
+    };
     let result = async {
         let to: Mailbox = to
             .parse()
             .map_err(|e| format!("bad recipient {to:?}: {e}"))?;
         let body = plain_body(&body_text);
-        let message = Message::builder()
-            .from(from.clone())
-            .to(to)
-            .subject(subject)
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(body),
-            )
-            .map_err(|e| format!("cannot build message: {e}"))?;
+        let text = SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(body);
+        let builder = Message::builder().from(from.clone()).to(to).subject(subject);
+        let message = match attachment {
+            Some((file_name, pdf)) => {
+                let pdf_type = ContentType::parse("application/pdf")
+                    .map_err(|e| format!("bad content type: {e}"))?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(text)
+                        .singlepart(Attachment::new(file_name).body(pdf, pdf_type)),
+                )
+            }
+            None => builder.singlepart(text),
+        }
+        .map_err(|e| format!("cannot build message: {e}"))?;
         transport.send(message).await
     }
     .await;

@@ -8,6 +8,7 @@ mod findings;
 mod interventions;
 pub mod probes;
 mod questionnaire;
+mod reports;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -59,6 +60,14 @@ pub use extract::{ApiJson, Caller};
         probes::cancel_run,
         probes::push_results,
         probes::claims,
+        reports::draft_file,
+        reports::get_draft,
+        reports::save_draft,
+        reports::list_versions,
+        reports::issue_version,
+        reports::get_version,
+        reports::verify_version,
+        reports::share_version,
     ),
     components(schemas(
         audit::engagements::Engagement,
@@ -152,6 +161,18 @@ pub use extract::{ApiJson, Caller};
         probes::RunList,
         probes::ClaimList,
         probes::ClaimMeta,
+        audit::reports::ReportDraft,
+        audit::reports::ReportDraftInput,
+        audit::reports::ReportVersion,
+        audit::reports::VersionStatus,
+        audit::reports::Verification,
+        audit::reports::FileCheck,
+        reports::ReportDraftBody,
+        reports::StaleDraftBody,
+        reports::ReportVersionList,
+        reports::ReportVersionBody,
+        reports::VerificationBody,
+        reports::ShareRequest,
         error::ErrorBody,
         error::ErrorDetail,
     )),
@@ -186,4 +207,5 @@ pub fn router() -> Router<AppState> {
         .merge(interventions::router())
         .merge(decisions::router())
         .merge(probes::router())
+        .merge(reports::router())
 }
