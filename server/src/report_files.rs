@@ -101,6 +101,8 @@ pub fn file_response(
                 "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
             ),
         );
+        // Our own pages show it in a frame (the live preview); nobody else's may.
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     }
     if let Some(Ok(value)) = sha256.map(HeaderValue::from_str) {
         headers.insert("x-content-sha256", value);

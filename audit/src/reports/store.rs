@@ -455,7 +455,11 @@ pub async fn render_version_job(db: &Db, payload: &str) -> Result<()> {
 }
 
 fn select_versions(filter: &str) -> String {
-    let columns = VERSION_COLUMNS.replace("report_version_id", "v.report_version_id");
+    let columns = VERSION_COLUMNS
+        .split(", ")
+        .map(|column| format!("v.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "select {columns}, cast(length(v.pdf) as bigint) as pdf_bytes \
          from report_versions v join engagements e on e.engagement_id = v.engagement_id \
