@@ -34,7 +34,14 @@ async fn engagement(db: &Db, member: &Member) -> i64 {
         .engagement_id
 }
 
-async fn finding(db: &Db, member: &Member, id: i64, area: &str, severity: &str, title: &str) -> i64 {
+async fn finding(
+    db: &Db,
+    member: &Member,
+    id: i64,
+    area: &str,
+    severity: &str,
+    title: &str,
+) -> i64 {
     let input = FindingInput {
         area: area.to_owned(),
         severity: severity.to_owned(),
@@ -49,7 +56,14 @@ async fn finding(db: &Db, member: &Member, id: i64, area: &str, severity: &str, 
         .finding_id
 }
 
-async fn intervention(db: &Db, member: &Member, id: i64, title: &str, impact: &str, effort: &str) -> i64 {
+async fn intervention(
+    db: &Db,
+    member: &Member,
+    id: i64,
+    title: &str,
+    impact: &str,
+    effort: &str,
+) -> i64 {
     let input = InterventionInput {
         title: title.to_owned(),
         impact: impact.to_owned(),
@@ -67,7 +81,9 @@ async fn intervention(db: &Db, member: &Member, id: i64, title: &str, impact: &s
 async fn filled(db: &Db, member: &Member) -> i64 {
     let id = engagement(db, member).await;
     let who = Respondent::Member(member.clone());
-    let bank = questionnaire::questionnaire(db, &who, id).await.expect("the questionnaire");
+    let bank = questionnaire::questionnaire(db, &who, id)
+        .await
+        .expect("the questionnaire");
     let first = bank.bank.areas[0].questions[0].id.clone();
     questionnaire::save_answer(
         db,
@@ -84,8 +100,24 @@ async fn filled(db: &Db, member: &Member) -> i64 {
     .await
     .expect("an answer");
     finding(db, member, id, "people", "low", "No review checklist").await;
-    finding(db, member, id, "database", "high", "Foreign keys without an index").await;
-    finding(db, member, id, "observability", "critical", "No latency percentiles").await;
+    finding(
+        db,
+        member,
+        id,
+        "database",
+        "high",
+        "Foreign keys without an index",
+    )
+    .await;
+    finding(
+        db,
+        member,
+        id,
+        "observability",
+        "critical",
+        "No latency percentiles",
+    )
+    .await;
     intervention(db, member, id, "Move PDFs to a queue", "3", "3").await;
     intervention(db, member, id, "Per-route percentiles", "5", "1").await;
     let input = DecisionInput {
@@ -115,10 +147,17 @@ async fn the_model_orders_findings_and_interventions_and_fills_every_section() {
     with_db(|db| async move {
         let member = owner(&db).await;
         let id = filled(&db, &member).await;
-        reports::save_draft(&db, &member, id, &draft_input("The **summary**.", "2", "2027-01-04", 0))
+        reports::save_draft(
+            &db,
+            &member,
+            id,
+            &draft_input("The **summary**.", "2", "2027-01-04", 0),
+        )
+        .await
+        .expect("the draft saves");
+        let (report, logo) = reports::draft_report(&db, &member, id)
             .await
-            .expect("the draft saves");
-        let (report, logo) = reports::draft_report(&db, &member, id).await.expect("the model");
+            .expect("the model");
         assert!(logo.is_none());
         assert_eq!(report.cover.client_name, "Acme Rockets");
         assert_eq!(report.cover.version_label, "Draft");
@@ -128,10 +167,18 @@ async fn the_model_orders_findings_and_interventions_and_fills_every_section() {
         let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
         assert_eq!(
             titles,
-            ["No latency percentiles", "Foreign keys without an index", "No review checklist"]
+            [
+                "No latency percentiles",
+                "Foreign keys without an index",
+                "No review checklist"
+            ]
         );
         // Interventions by priority: 5 × 1.0 ÷ 1 before 3 × 1.0 ÷ 3.
-        let order: Vec<&str> = report.interventions.iter().map(|i| i.title.as_str()).collect();
+        let order: Vec<&str> = report
+            .interventions
+            .iter()
+            .map(|i| i.title.as_str())
+            .collect();
         assert_eq!(order, ["Per-route percentiles", "Move PDFs to a queue"]);
         assert_eq!(report.interventions[0].position, 1);
         assert_eq!(report.summary.top_interventions.len(), 2);
@@ -150,11 +197,20 @@ async fn the_model_orders_findings_and_interventions_and_fills_every_section() {
         assert!(report.comparison.is_none(), "no milestones yet");
 
         // Two milestones bring the before/after section.
-        questionnaire::create_milestone(&db, &member, id, "Kick-off").await.expect("a milestone");
-        questionnaire::create_milestone(&db, &member, id, "Re-audit").await.expect("a milestone");
-        let (report, _) = reports::draft_report(&db, &member, id).await.expect("the model");
+        questionnaire::create_milestone(&db, &member, id, "Kick-off")
+            .await
+            .expect("a milestone");
+        questionnaire::create_milestone(&db, &member, id, "Re-audit")
+            .await
+            .expect("a milestone");
+        let (report, _) = reports::draft_report(&db, &member, id)
+            .await
+            .expect("the model");
         let comparison = report.comparison.expect("a comparison");
-        assert_eq!((comparison.before.as_str(), comparison.after.as_str()), ("Kick-off", "Re-audit"));
+        assert_eq!(
+            (comparison.before.as_str(), comparison.after.as_str()),
+            ("Kick-off", "Re-audit")
+        );
     })
     .await;
 }
@@ -166,10 +222,13 @@ fn redacted(markdown: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let is_date = i + 10 <= chars.len()
-            && chars[i..i + 10]
-                .iter()
-                .enumerate()
-                .all(|(k, c)| if k == 4 || k == 7 { *c == '-' } else { c.is_ascii_digit() });
+            && chars[i..i + 10].iter().enumerate().all(|(k, c)| {
+                if k == 4 || k == 7 {
+                    *c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
         if is_date {
             out.push_str("[date]");
             i += 10;
@@ -195,9 +254,14 @@ async fn the_markdown_of_a_real_engagement_matches_its_snapshot() {
     with_db(|db| async move {
         let member = owner(&db).await;
         let id = filled(&db, &member).await;
-        reports::save_draft(&db, &member, id, &draft_input("The **summary**.", "1", "2027-01-04", 0))
-            .await
-            .expect("the draft saves");
+        reports::save_draft(
+            &db,
+            &member,
+            id,
+            &draft_input("The **summary**.", "1", "2027-01-04", 0),
+        )
+        .await
+        .expect("the draft saves");
         let markdown = reports::render_draft(&db, &member, id, ReportFormat::Markdown)
             .await
             .expect("the Markdown");
@@ -230,17 +294,32 @@ async fn bad_draft_input_is_named_and_stale_edits_refused() {
         assert_eq!(saved.version, 1);
         let stale = reports::save_draft(&db, &member, id, &draft_input("Two.", "2", "", 0)).await;
         assert!(matches!(stale, Err(Error::Conflict { .. })), "{stale:?}");
-        assert_eq!(reports::draft(&db, &member, id).await.expect("draft").summary, "One.");
+        assert_eq!(
+            reports::draft(&db, &member, id)
+                .await
+                .expect("draft")
+                .summary,
+            "One."
+        );
 
         // Another firm's member reads nothing and writes nothing.
         let stranger = owner(&db).await;
-        assert!(matches!(reports::draft(&db, &stranger, id).await, Err(Error::NotFound)));
+        assert!(matches!(
+            reports::draft(&db, &stranger, id).await,
+            Err(Error::NotFound)
+        ));
         assert!(matches!(
             reports::save_draft(&db, &stranger, id, &draft_input("x", "2", "", 1)).await,
             Err(Error::NotFound)
         ));
-        assert!(matches!(reports::issue(&db, &stranger, id).await, Err(Error::NotFound)));
-        assert!(matches!(reports::list_versions(&db, stranger.firm_id, id).await, Err(Error::NotFound)));
+        assert!(matches!(
+            reports::issue(&db, &stranger, id).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            reports::list_versions(&db, stranger.firm_id, id).await,
+            Err(Error::NotFound)
+        ));
     })
     .await;
 }
@@ -250,14 +329,18 @@ async fn issued_versions_render_through_the_job_and_stay_as_issued() {
     with_db(|db| async move {
         let member = owner(&db).await;
         let id = filled(&db, &member).await;
-        let v1 = reports::issue(&db, &member, id).await.expect("v1 is issued");
+        let v1 = reports::issue(&db, &member, id)
+            .await
+            .expect("v1 is issued");
         assert_eq!((v1.number, v1.status), (1, VersionStatus::Rendering));
         assert!(matches!(
             reports::version_file(&db, member.firm_id, id, 1, ReportFormat::Pdf).await,
             Err(Error::Conflict { .. })
         ));
         run_render_jobs(&db).await;
-        let v1 = reports::get_version(&db, member.firm_id, id, 1).await.expect("v1");
+        let v1 = reports::get_version(&db, member.firm_id, id, 1)
+            .await
+            .expect("v1");
         assert_eq!(v1.status, VersionStatus::Issued, "{v1:?}");
         let (pdf, sha) = reports::version_file(&db, member.firm_id, id, 1, ReportFormat::Pdf)
             .await
@@ -269,27 +352,46 @@ async fn issued_versions_render_through_the_job_and_stay_as_issued() {
             .expect("the Markdown");
 
         // The engagement changes; v1 does not.
-        finding(&db, &member, id, "database", "medium", "A finding added after v1").await;
+        finding(
+            &db,
+            &member,
+            id,
+            "database",
+            "medium",
+            "A finding added after v1",
+        )
+        .await;
         let v2 = reports::issue(&db, &member, id).await.expect("v2");
         assert_eq!(v2.number, 2);
         run_render_jobs(&db).await;
-        let (md1_again, _) = reports::version_file(&db, member.firm_id, id, 1, ReportFormat::Markdown)
-            .await
-            .expect("v1's Markdown");
+        let (md1_again, _) =
+            reports::version_file(&db, member.firm_id, id, 1, ReportFormat::Markdown)
+                .await
+                .expect("v1's Markdown");
         assert_eq!(md1, md1_again);
         assert!(!String::from_utf8_lossy(&md1).contains("A finding added after v1"));
         let (md2, _) = reports::version_file(&db, member.firm_id, id, 2, ReportFormat::Markdown)
             .await
             .expect("v2's Markdown");
         assert!(String::from_utf8_lossy(&md2).contains("A finding added after v1"));
-        assert!(reports::verify(&db, member.firm_id, id, 1).await.expect("verified").intact);
+        assert!(
+            reports::verify(&db, member.firm_id, id, 1)
+                .await
+                .expect("verified")
+                .intact
+        );
 
         // Sharing: only issued versions, and the founder sees only shared ones.
         reports::share(&db, &member, id, 1, true, false, "http://plumbline.test")
             .await
             .expect("shared");
-        let versions = reports::list_versions(&db, member.firm_id, id).await.expect("versions");
-        assert_eq!(versions.iter().map(|v| v.number).collect::<Vec<_>>(), [2, 1]);
+        let versions = reports::list_versions(&db, member.firm_id, id)
+            .await
+            .expect("versions");
+        assert_eq!(
+            versions.iter().map(|v| v.number).collect::<Vec<_>>(),
+            [2, 1]
+        );
         assert!(versions[1].shared_with_founders && !versions[0].shared_with_founders);
     })
     .await;
@@ -305,7 +407,9 @@ async fn run_render_jobs(db: &Db) {
     .await
     .expect("the queued render jobs");
     for payload in payloads {
-        reports::render_version_job(db, &payload).await.expect("the render job");
+        reports::render_version_job(db, &payload)
+            .await
+            .expect("the render job");
     }
     sqlx::query("update jobs set status = 'done' where kind = $1")
         .bind(reports::RENDER_REPORT_JOB)
@@ -322,7 +426,9 @@ async fn branding_is_for_the_owner_and_checked() {
         reports::save_branding(&db, &member, "#AA3300", Some(png), false)
             .await
             .expect("saved");
-        let branding = reports::build::firm_branding(&db, member.firm_id).await.expect("branding");
+        let branding = reports::build::firm_branding(&db, member.firm_id)
+            .await
+            .expect("branding");
         assert_eq!(branding.branding.accent, "#aa3300");
         assert_eq!(branding.logo.as_deref(), Some(&png[..]));
         for (accent, logo) in [
@@ -332,15 +438,22 @@ async fn branding_is_for_the_owner_and_checked() {
             ("#aa3300", Some(&b"GIF89a"[..])),
         ] {
             let refused = reports::save_branding(&db, &member, accent, logo, false).await;
-            assert!(matches!(refused, Err(Error::Invalid(_))), "{accent}: {refused:?}");
+            assert!(
+                matches!(refused, Err(Error::Invalid(_))),
+                "{accent}: {refused:?}"
+            );
         }
         let big = vec![0x89; reports::MAX_LOGO_BYTES + 1];
         assert!(matches!(
             reports::save_branding(&db, &member, "#000000", Some(&big), false).await,
             Err(Error::Invalid(_))
         ));
-        reports::save_branding(&db, &member, "#000000", None, true).await.expect("logo removed");
-        let branding = reports::build::firm_branding(&db, member.firm_id).await.expect("branding");
+        reports::save_branding(&db, &member, "#000000", None, true)
+            .await
+            .expect("logo removed");
+        let branding = reports::build::firm_branding(&db, member.firm_id)
+            .await
+            .expect("branding");
         assert!(branding.logo.is_none() && branding.branding.logo.is_none());
     })
     .await;

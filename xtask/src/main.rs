@@ -214,6 +214,7 @@ fn test(ws: &Workspace, steps: &mut Steps) -> Result {
     let mut total = Counts::default();
 
     steps.next("cargo test on SQLite");
+    ensure_poppler()?;
     println!("backend: SQLite (TEST_DATABASE_URL removed for this run)");
     let mut sqlite = cargo(NATIVE_TEST);
     sqlite.env_remove("TEST_DATABASE_URL");
@@ -445,13 +446,25 @@ impl Drop for Server {
 }
 
 fn ensure_chromium() -> Result {
-    if Path::new(CHROMIUM).exists() {
-        println!("{CHROMIUM} is installed");
+    ensure_debian_packages(CHROMIUM, &["chromium", "chromium-driver"])
+}
+
+/// The report tests read PDFs with poppler's `pdftotext` and `pdffonts`.
+fn ensure_poppler() -> Result {
+    ensure_debian_packages("/usr/bin/pdftotext", &["poppler-utils"])
+}
+
+/// Installs `packages` with apt unless `probe` (a file they provide) is already there.
+fn ensure_debian_packages(probe: &str, packages: &[&str]) -> Result {
+    if Path::new(probe).exists() {
+        println!("{probe} is installed");
         return Ok(());
     }
     let install = || {
         let mut apt = Command::new("apt-get");
-        apt.args(["install", "-y", "chromium", "chromium-driver"])
+        apt.arg("install")
+            .arg("-y")
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .stdin(Stdio::null());
         apt

@@ -152,7 +152,10 @@ pub async fn deliver(
         let text = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
             .body(body);
-        let builder = Message::builder().from(from.clone()).to(to).subject(subject);
+        let builder = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(subject);
         let message = match attachment {
             Some((file_name, pdf)) => {
                 let pdf_type = ContentType::parse("application/pdf")

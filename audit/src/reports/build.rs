@@ -35,13 +35,14 @@ pub struct Edition {
 
 /// `#rrggbb` and nothing else, so the value is safe in CSS, SVG and Typst alike.
 pub fn is_accent(value: &str) -> bool {
-    value.len() == 7
-        && value.starts_with('#')
-        && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    value.len() == 7 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// name, accent, logo bytes, logo kind
+type BrandingRow = (String, String, Option<Vec<u8>>, Option<String>);
+
 pub async fn firm_branding(db: &Db, firm_id: i64) -> Result<FirmBranding> {
-    let row: Option<(String, String, Option<Vec<u8>>, Option<String>)> = sqlx::query_as(
+    let row: Option<BrandingRow> = sqlx::query_as(
         "select name, report_accent, report_logo, report_logo_kind from firms where firm_id = $1",
     )
     .bind(firm_id)
@@ -83,7 +84,8 @@ pub async fn build(
 
     let respondent = Respondent::Member(member.clone());
     let (bank_info, scorecard) = questionnaire::scores(db, &respondent, engagement_id).await?;
-    let (bank, answers, _) = questionnaire::answers_with_evidence(db, firm_id, engagement_id).await?;
+    let (bank, answers, _) =
+        questionnaire::answers_with_evidence(db, firm_id, engagement_id).await?;
     let claims = probes::claims::compare(db, firm_id, engagement_id).await?;
     let mut found = findings::list_findings(db, firm_id, engagement_id).await?;
     let start = (!draft.roadmap_start.is_empty()).then(|| draft.roadmap_start.clone());
@@ -99,8 +101,10 @@ pub async fn build(
 
     let area_rank = |area: Area| Area::ALL.iter().position(|a| *a == area).unwrap_or(0);
     found.sort_by_key(|f| (area_rank(f.area), f.severity, f.number));
-    let references: HashMap<i64, String> =
-        found.iter().map(|f| (f.finding_id, f.reference())).collect();
+    let references: HashMap<i64, String> = found
+        .iter()
+        .map(|f| (f.finding_id, f.reference()))
+        .collect();
     let open = |f: &&Finding| f.status == FindingStatus::Open;
 
     let contradictions = claims
@@ -166,7 +170,11 @@ pub async fn build(
                 answered: a.answered,
                 questions: a.questions,
                 red_flags: a.red_flags.iter().map(|r| r.prompt.clone()).collect(),
-                open_findings: found.iter().filter(open).filter(|f| f.area == a.area).count(),
+                open_findings: found
+                    .iter()
+                    .filter(open)
+                    .filter(|f| f.area == a.area)
+                    .count(),
             })
             .collect(),
         probes_ran: !claims.is_empty(),
@@ -231,10 +239,8 @@ fn claim_lines(bank: &Bank, claims: Vec<ClaimComparison>) -> Vec<ClaimLine> {
         Verdict::BetterThanClaimed => 1,
         _ => 2,
     };
-    let mut shown: Vec<ClaimComparison> = claims
-        .into_iter()
-        .filter(|c| rank(c.verdict) < 2)
-        .collect();
+    let mut shown: Vec<ClaimComparison> =
+        claims.into_iter().filter(|c| rank(c.verdict) < 2).collect();
     shown.sort_by_key(|c| rank(c.verdict));
     shown
         .into_iter()
@@ -250,7 +256,14 @@ fn claim_lines(bank: &Bank, claims: Vec<ClaimComparison>) -> Vec<ClaimLine> {
             checks: c
                 .checks
                 .iter()
-                .map(|check| format!("{} ({}): {}", check.id, check.status.as_str(), check.summary))
+                .map(|check| {
+                    format!(
+                        "{} ({}): {}",
+                        check.id,
+                        check.status.as_str(),
+                        check.summary
+                    )
+                })
                 .collect(),
         })
         .collect()

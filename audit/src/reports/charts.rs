@@ -31,16 +31,15 @@ const MAX_WEEKS: f64 = 1000.0;
 /// The planner lays out at most 100 engineers; a report never needs more lanes.
 const MAX_LANES: u32 = 100;
 /// Rough width of one character at the chart's small font size, to decide what fits in a bar.
-const CHAR_WIDTH: f64 = 6.2;
+const CHAR_WIDTH: f64 = 6.8;
 
 /// The firm's accent colour, but only when it is exactly `#rrggbb`: it goes into attributes and
 /// style sheets, so anything else (a name, `red;}` …) falls back to the default.
 pub(crate) fn accent(report: &Report) -> &str {
     let accent = report.cover.firm.accent.as_str();
     let bytes = accent.as_bytes();
-    let plain_hex = bytes.len() == 7
-        && bytes[0] == b'#'
-        && bytes[1..].iter().all(|b| b.is_ascii_hexdigit());
+    let plain_hex =
+        bytes.len() == 7 && bytes[0] == b'#' && bytes[1..].iter().all(|b| b.is_ascii_hexdigit());
     if plain_hex {
         accent
     } else {
@@ -430,9 +429,7 @@ pub fn roadmap(report: &Report) -> String {
 
     // Week ticks with a light line down through the lanes.
     let step = tick_step(end);
-    out.push_str(&format!(
-        r#"<g stroke="{GRID}" stroke-width="1">"#
-    ));
+    out.push_str(&format!(r#"<g stroke="{GRID}" stroke-width="1">"#));
     let mut tick = 0.0;
     while tick <= end + 1e-9 {
         let _ = write!(
@@ -639,11 +636,7 @@ mod tests {
         report.roadmap.entries[2].end_week = f64::INFINITY;
         report.roadmap.capacity = u32::MAX;
         report.areas[0].score = Some(u32::MAX);
-        for svg in [
-            scorecard(&report),
-            impact_effort(&report),
-            roadmap(&report),
-        ] {
+        for svg in [scorecard(&report), impact_effort(&report), roadmap(&report)] {
             for bad in ["NaN", "=\"inf", "=\"-inf"] {
                 assert!(!svg.contains(bad), "{bad} in {svg}");
             }

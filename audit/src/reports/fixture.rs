@@ -26,8 +26,8 @@ pub const HOSTILE: &[&str] = &[
 /// A small, complete report: five areas, two contradictions, four findings, three
 /// interventions on a roadmap, two decision records, answers and a milestone comparison.
 pub fn sample_report() -> Report {
-    let area = |key: &str, title: &str, score: Option<u32>, risk: &str, flags: Vec<&str>| {
-        AreaSection {
+    let area =
+        |key: &str, title: &str, score: Option<u32>, risk: &str, flags: Vec<&str>| AreaSection {
             key: key.into(),
             title: title.into(),
             score,
@@ -36,8 +36,7 @@ pub fn sample_report() -> Report {
             questions: 12,
             red_flags: flags.into_iter().map(String::from).collect(),
             open_findings: 1,
-        }
-    };
+        };
     Report {
         cover: Cover {
             client_name: "Acme Rockets".into(),

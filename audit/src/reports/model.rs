@@ -267,7 +267,11 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Pdf, ReportFormat::Markdown, ReportFormat::Html];
+    pub const ALL: [ReportFormat; 3] = [
+        ReportFormat::Pdf,
+        ReportFormat::Markdown,
+        ReportFormat::Html,
+    ];
 
     /// `pdf`, `md`, `html`: the file extension, which is also how URLs name the format.
     pub fn extension(self) -> &'static str {

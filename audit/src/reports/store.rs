@@ -176,7 +176,8 @@ impl ReportVersion {
     }
 }
 
-const VERSION_COLUMNS: &str = "report_version_id, number, status, progress, progress_label, error, \
+const VERSION_COLUMNS: &str =
+    "report_version_id, number, status, progress, progress_label, error, \
      model_sha256, markdown_sha256, html_sha256, pdf_sha256, issued_by, shared_with_founders, \
      shared_at, created_at";
 
@@ -468,7 +469,11 @@ fn select_versions(filter: &str) -> String {
 }
 
 /// Issued versions, newest first.
-pub async fn list_versions(db: &Db, firm_id: i64, engagement_id: i64) -> Result<Vec<ReportVersion>> {
+pub async fn list_versions(
+    db: &Db,
+    firm_id: i64,
+    engagement_id: i64,
+) -> Result<Vec<ReportVersion>> {
     check_firm_engagement(db, firm_id, engagement_id).await?;
     let sql = select_versions("order by v.number desc limit 200");
     let rows = sqlx::query(&sql)
@@ -510,7 +515,10 @@ pub async fn version_file(
             "version",
             match version.status {
                 VersionStatus::Failed => format!("v{number} failed to render: {}", version.error),
-                _ => format!("v{number} is still rendering ({}%); try again in a moment.", version.progress),
+                _ => format!(
+                    "v{number} is still rendering ({}%); try again in a moment.",
+                    version.progress
+                ),
             },
         ));
     }
@@ -551,7 +559,12 @@ pub struct FileCheck {
     pub matches: bool,
 }
 
-pub async fn verify(db: &Db, firm_id: i64, engagement_id: i64, number: i64) -> Result<Verification> {
+pub async fn verify(
+    db: &Db,
+    firm_id: i64,
+    engagement_id: i64,
+    number: i64,
+) -> Result<Verification> {
     let version = get_version(db, firm_id, engagement_id, number).await?;
     let mut files = Vec::new();
     let model: String =
@@ -563,7 +576,11 @@ pub async fn verify(db: &Db, firm_id: i64, engagement_id: i64, number: i64) -> R
     if version.status == VersionStatus::Issued {
         for format in ReportFormat::ALL {
             let (bytes, stored) = version_file(db, firm_id, engagement_id, number, format).await?;
-            files.push(check(&format!("report.{}", format.extension()), &stored, &bytes));
+            files.push(check(
+                &format!("report.{}", format.extension()),
+                &stored,
+                &bytes,
+            ));
         }
     }
     let intact = files.iter().all(|f| f.matches);
@@ -646,10 +663,7 @@ pub async fn share(
                 OutgoingMail {
                     firm_id: Some(member.firm_id),
                     to,
-                    subject: format!(
-                        "Audit report v{number} for {}",
-                        engagement.system_name
-                    ),
+                    subject: format!("Audit report v{number} for {}", engagement.system_name),
                     body_text,
                 },
             )
@@ -696,12 +710,11 @@ pub async fn shared_file(
 
 /// The PDF to attach to an outbox message, if it names a version.
 pub async fn attachment_of(db: &Db, report_version_id: i64) -> Result<Option<(String, Vec<u8>)>> {
-    let row: Option<(i64, Option<Vec<u8>>)> = sqlx::query_as(
-        "select number, pdf from report_versions where report_version_id = $1",
-    )
-    .bind(report_version_id)
-    .fetch_optional(db.pool())
-    .await?;
+    let row: Option<(i64, Option<Vec<u8>>)> =
+        sqlx::query_as("select number, pdf from report_versions where report_version_id = $1")
+            .bind(report_version_id)
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row.and_then(|(number, pdf)| pdf.map(|pdf| (format!("audit-report-v{number}.pdf"), pdf))))
 }
 

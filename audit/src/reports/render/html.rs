@@ -82,6 +82,11 @@ impl ReportHtml<'_> {
         value.clone().unwrap_or_else(|| "not set".into())
     }
 
+    fn dates(&self, start: &Option<String>, due: &Option<String>) -> String {
+        super::engagement_dates(start.as_deref(), due.as_deref())
+            .unwrap_or_else(|| "dates not set".into())
+    }
+
     fn list(&self, values: &[String]) -> String {
         format_list(values)
     }

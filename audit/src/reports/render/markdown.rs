@@ -30,7 +30,8 @@ pub fn markdown(report: &Report) -> String {
         method: METHOD,
     };
     match template.render() {
-        Ok(text) => text,
+        // askama drops the template's final newline; a text file ends with one.
+        Ok(text) => format!("{}\n", text.trim_end()),
         // The template is fixed and its data plain, so this does not happen; if it ever does,
         // the reader still gets a document saying so rather than a crash.
         Err(error) => format!(
@@ -70,6 +71,11 @@ impl ReportMarkdown<'_> {
 
     fn or_not_set(&self, value: &Option<String>) -> String {
         value.clone().unwrap_or_else(|| "not set".into())
+    }
+
+    fn dates(&self, start: &Option<String>, due: &Option<String>) -> String {
+        super::engagement_dates(start.as_deref(), due.as_deref())
+            .unwrap_or_else(|| "dates not set".into())
     }
 
     fn list(&self, values: &[String]) -> String {
@@ -134,7 +140,12 @@ pub(super) fn format_list(values: &[String]) -> String {
 /// a field can follow a list marker. `(`, `)`, `.` and `!` elsewhere are left alone: with `[` and
 /// `]` escaped they cannot form a link, and the Markdown stays readable.
 pub(crate) fn inline(text: &str) -> String {
-    let chars: Vec<char> = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().collect();
+    let chars: Vec<char> = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .collect();
     let mut escaped = String::with_capacity(chars.len() + chars.len() / 8);
     let leading_digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
     for (index, &c) in chars.iter().enumerate() {
@@ -325,10 +336,15 @@ fn escaped_report(report: &Report) -> Report {
         firm: Branding {
             name: inline(name),
             accent: inline(accent),
-            logo: logo.as_ref().map(|LogoRef { extension, media_type }| LogoRef {
-                extension: inline(extension),
-                media_type: inline(media_type),
-            }),
+            logo: logo.as_ref().map(
+                |LogoRef {
+                     extension,
+                     media_type,
+                 }| LogoRef {
+                    extension: inline(extension),
+                    media_type: inline(media_type),
+                },
+            ),
         },
         version_label: inline(version_label),
         date: inline(date),
@@ -637,16 +653,20 @@ mod tests {
         assert_eq!(inline("- item"), r"\- item");
         assert_eq!(inline("1. first"), r"1\. first");
         assert_eq!(inline("<b>x</b> & y"), "&lt;b&gt;x&lt;/b&gt; & y");
-        assert_eq!(inline("&lt; and &#60;"), "&amp;lt; and &amp;#60;");
+        assert_eq!(inline("&lt; and &#60;"), r"&amp;lt; and &amp;\#60;");
         assert_eq!(inline("log_min _x_"), r"log_min \_x\_");
-        assert_eq!(inline("[x](javascript:alert(1))"), r"\[x\](javascript:alert(1))");
+        assert_eq!(
+            inline("[x](javascript:alert(1))"),
+            r"\[x\](javascript:alert(1))"
+        );
         assert_eq!(inline("two\nlines\r\n  here"), "two lines here");
         assert_eq!(inline("Per-route p95 2.5 s"), "Per-route p95 2.5 s");
     }
 
     #[test]
     fn raw_html_becomes_visible_text() {
-        let out = body("<script>alert('x')</script>\n\nand <b>bold</b> <img src=x onerror=alert(1)>");
+        let out =
+            body("<script>alert('x')</script>\n\nand <b>bold</b> <img src=x onerror=alert(1)>");
         assert!(!out.contains('<'), "{out}");
         assert!(out.contains("&lt;script&gt;"), "{out}");
         assert!(out.contains("&lt;b&gt;bold&lt;/b&gt;"), "{out}");
@@ -692,7 +712,8 @@ mod tests {
 
     #[test]
     fn ordinary_markdown_survives() {
-        let text = "The system works, but **nobody can see it**.\n\n- one\n- two\n\n`code` and *em*";
+        let text =
+            "The system works, but **nobody can see it**.\n\n- one\n- two\n\n`code` and *em*";
         let out = body(text);
         assert!(out.contains("**nobody can see it**"), "{out}");
         assert!(out.contains("* one"), "{out}");

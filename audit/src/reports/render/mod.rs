@@ -11,3 +11,15 @@ mod typst;
 pub use self::html::html;
 pub use self::markdown::markdown;
 pub use self::typst::{pdf, typst_source, PdfError};
+
+/// "2026-11-02 to 2026-12-18", "from …", "until …", or `None` when neither date is set.
+pub(crate) fn engagement_dates(start: Option<&str>, due: Option<&str>) -> Option<String> {
+    let start = start.map(str::trim).filter(|s| !s.is_empty());
+    let due = due.map(str::trim).filter(|s| !s.is_empty());
+    match (start, due) {
+        (Some(start), Some(due)) => Some(format!("{start} to {due}")),
+        (Some(start), None) => Some(format!("from {start}")),
+        (None, Some(due)) => Some(format!("until {due}")),
+        (None, None) => None,
+    }
+}

@@ -65,7 +65,10 @@ fn breakable_code(code: &str) -> String {
         if c.is_whitespace() {
             run = 0;
         } else {
-            if run >= LONGEST_UNBROKEN_RUN && c.is_ascii() && out.chars().last().is_some_and(|p| p.is_ascii()) {
+            if run >= LONGEST_UNBROKEN_RUN
+                && c.is_ascii()
+                && out.chars().last().is_some_and(|p| p.is_ascii())
+            {
                 out.push('\u{200B}');
                 run = 0;
             }
@@ -89,7 +92,10 @@ fn push_text(out: &mut String, value: &str, run: &mut usize) {
         }
         // Only between ASCII characters: inserting inside an emoji sequence or before a
         // combining mark would split what the reader sees as one character.
-        if *run >= LONGEST_UNBROKEN_RUN && c.is_ascii() && out.chars().last().is_some_and(|p| p.is_ascii()) {
+        if *run >= LONGEST_UNBROKEN_RUN
+            && c.is_ascii()
+            && out.chars().last().is_some_and(|p| p.is_ascii())
+        {
             out.push('\u{200B}');
             *run = 0;
         }
@@ -184,9 +190,11 @@ impl Converter {
                 self.run = 0;
             }
             Event::Rule => self.block("#line(length: 100%)"),
-            Event::TaskListMarker(done) => {
-                push_text(&mut self.out, if done { "[x] " } else { "[ ] " }, &mut self.run)
-            }
+            Event::TaskListMarker(done) => push_text(
+                &mut self.out,
+                if done { "[x] " } else { "[ ] " },
+                &mut self.run,
+            ),
         }
     }
 
@@ -414,7 +422,8 @@ mod tests {
 
     /// Typesets `body` on an A4 page and returns the PDF.
     fn typeset(body: &str) -> Vec<u8> {
-        let main = format!("#set page(paper: \"a4\")\n#set text(font: \"Libertinus Serif\")\n{body}");
+        let main =
+            format!("#set page(paper: \"a4\")\n#set text(font: \"Libertinus Serif\")\n{body}");
         typeset::pdf(&typeset::Job {
             main: &main,
             files: vec![],
@@ -501,7 +510,13 @@ mod tests {
             .map(|(n, s)| format!("Start{n}: {} :End{n}", text(s)))
             .collect();
         let pdf = typeset(&body.join("\n\n"));
-        assert_eq!(page_sizes(&pdf).iter().filter(|s| s.contains("595")).count(), page_sizes(&pdf).len());
+        assert_eq!(
+            page_sizes(&pdf)
+                .iter()
+                .filter(|s| s.contains("595"))
+                .count(),
+            page_sizes(&pdf).len()
+        );
         let visible = visible_text(&pdf);
         for (n, s) in HOSTILE.iter().enumerate() {
             let start = format!("Start{n}: ");
@@ -551,9 +566,15 @@ mod tests {
         }
         // `# not a heading` is a Markdown heading: it comes out bold, never as a Typst heading.
         assert!(markup.starts_with("#strong[not a heading]"), "{markup}");
-        assert!(!markup.contains("\n= ") && !markup.contains("#heading"), "{markup}");
+        assert!(
+            !markup.contains("\n= ") && !markup.contains("#heading"),
+            "{markup}"
+        );
         assert!(!markup.contains("javascript"), "{markup}");
-        assert!(markup.contains("#link(\"https://example.com\")"), "{markup}");
+        assert!(
+            markup.contains("#link(\"https://example.com\")"),
+            "{markup}"
+        );
     }
 
     #[test]
@@ -592,7 +613,15 @@ mod tests {
         }
         assert!(!markup.contains("file:"), "{markup}");
         let visible = visible_text(&typeset(&markup));
-        for expected in ["em strong gone code", "one", "nested", "quoted", "line one", "line two", "mail file"] {
+        for expected in [
+            "em strong gone code",
+            "one",
+            "nested",
+            "quoted",
+            "line one",
+            "line two",
+            "mail file",
+        ] {
             assert!(visible.contains(expected), "{expected:?} not in {visible}");
         }
     }
@@ -600,11 +629,16 @@ mod tests {
     #[test]
     fn deep_nesting_is_flattened_and_still_typesets() {
         let quotes = format!("{} deep", ">".repeat(200));
-        let lists: String = (0..100).map(|n| format!("{}- level {n}\n", "  ".repeat(n))).collect();
+        let lists: String = (0..100)
+            .map(|n| format!("{}- level {n}\n", "  ".repeat(n)))
+            .collect();
         let stars = format!("{}x{}", "*".repeat(300), "*".repeat(300));
         for source in [quotes, lists, stars] {
             let markup = markdown(&source);
-            assert!(markup.matches("#quote").count() <= super::MAX_NESTING, "{markup}");
+            assert!(
+                markup.matches("#quote").count() <= super::MAX_NESTING,
+                "{markup}"
+            );
             typeset(&markup);
         }
     }
@@ -612,9 +646,40 @@ mod tests {
     #[test]
     fn empty_and_odd_input_converts() {
         assert_eq!(markdown(""), "");
-        for source in ["\\", "`", "```", "<", "[", "*", "|", "- ", "1.", "\u{0}", "\r\n\r\n", "<!-- c -->"] {
+        for source in [
+            "\\",
+            "`",
+            "```",
+            "<",
+            "[",
+            "*",
+            "|",
+            "- ",
+            "1.",
+            "\u{0}",
+            "\r\n\r\n",
+            "<!-- c -->",
+        ] {
             typeset(&markdown(source));
             typeset(&text(source));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// Whatever a person types, the converters give markup Typst accepts, and a single-line
+        /// field shows exactly the characters typed.
+        #[test]
+        fn any_typed_text_typesets(
+            typed in "[-#$*_<>@\\[\\]{}`~=+/'\".:|!()&;%^?, \n>0-9a-zh\u{5d0}\u{1F680}]{0,120}"
+        ) {
+            typeset(&markdown(&typed));
+            let visible: String = visible_text(&typeset(&text(&typed))).split_whitespace().collect();
+            if typed.is_ascii() {
+                let expected: String = typed.split_whitespace().collect();
+                proptest::prop_assert_eq!(visible, expected);
+            }
         }
     }
 }

@@ -111,7 +111,7 @@ fn render(report: &Report, charts: &Charts, logo: Option<&'static str>) -> Strin
         scorecard_chart: !charts.scorecard.is_empty(),
         impact_effort_chart: !charts.impact_effort.is_empty(),
         roadmap_chart: !charts.roadmap.is_empty(),
-        engagement_dates: engagement_dates(
+        engagement_dates: super::engagement_dates(
             report.cover.start_date.as_deref(),
             report.cover.due_date.as_deref(),
         ),
@@ -186,21 +186,11 @@ fn cover_date(date: &str) -> (i32, u8, u8) {
         let year: i32 = parts.next()?.parse().ok()?;
         let month: u8 = parts.next()?.parse().ok()?;
         let day: u8 = parts.next()?.parse().ok()?;
-        let plausible = (1..=9999).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day);
+        let plausible =
+            (1..=9999).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day);
         plausible.then_some((year, month, day))
     })();
     parsed.unwrap_or((1970, 1, 1))
-}
-
-fn engagement_dates(start: Option<&str>, due: Option<&str>) -> Option<String> {
-    let start = start.map(str::trim).filter(|s| !s.is_empty());
-    let due = due.map(str::trim).filter(|s| !s.is_empty());
-    match (start, due) {
-        (Some(start), Some(due)) => Some(format!("{start} to {due}")),
-        (Some(start), None) => Some(format!("from {start}")),
-        (None, Some(due)) => Some(format!("until {due}")),
-        (None, None) => None,
-    }
 }
 
 /// Findings grouped by area, keeping the report's order (areas in bank order, as the model
@@ -217,6 +207,19 @@ fn group_findings(findings: &[FindingLine]) -> Vec<FindingGroup<'_>> {
         }
     }
     groups
+}
+
+/// How much of the client's and the system's names the running header shows.
+const HEADER_CHARACTERS: usize = 40;
+
+/// `value` cut to [`HEADER_CHARACTERS`] characters, an ellipsis marking the cut.
+fn shorten(value: &str) -> String {
+    let value = value.trim();
+    if value.chars().count() <= HEADER_CHARACTERS {
+        return value.to_owned();
+    }
+    let kept: String = value.chars().take(HEADER_CHARACTERS - 1).collect();
+    format!("{}…", kept.trim_end())
 }
 
 /// A number of weeks or a priority for print: at most two decimals, no trailing zeros
@@ -242,6 +245,13 @@ mod filters {
     #[askama::filter_fn]
     pub fn text<T: Display>(value: T, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(super::markup::text(&value.to_string()))
+    }
+
+    /// A single-line field cut to [`super::HEADER_CHARACTERS`] characters (with an ellipsis),
+    /// for the running header, which has one line.
+    #[askama::filter_fn]
+    pub fn short<T: Display>(value: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::markup::text(&super::shorten(&value.to_string())))
     }
 
     /// A Markdown field as escaped Typst blocks.
@@ -272,5 +282,102 @@ mod filters {
             Some(score) => score.to_string(),
             None => "—".to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::fixture::{hostile_report, sample_report};
+
+    #[test]
+    fn the_accent_is_a_colour_or_the_default() {
+        assert_eq!(accent("#a1B2c3"), "#a1B2c3");
+        for bad in [
+            "",
+            "#12345",
+            "#1234567",
+            "123456",
+            "#12345g",
+            "red\")#panic(\"",
+        ] {
+            assert_eq!(accent(bad), DEFAULT_ACCENT, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_cover_date_fixes_today_or_falls_back() {
+        assert_eq!(cover_date("2026-12-02"), (2026, 12, 2));
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-12",
+            "02.12.2026",
+            "2026-12-32",
+            "99999-01-01",
+        ] {
+            assert_eq!(cover_date(bad), (1970, 1, 1), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_print_with_at_most_two_decimals() {
+        assert_eq!(number(1.0), "1");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(2.666), "2.67");
+        assert_eq!(number(0.1 + 0.2), "0.3");
+        assert_eq!(number(-0.0001), "0");
+        assert_eq!(number(f64::NAN), "—");
+        assert_eq!(number(f64::INFINITY), "—");
+    }
+
+    #[test]
+    fn names_in_the_header_are_cut_short() {
+        assert_eq!(shorten("Acme Rockets"), "Acme Rockets");
+        let long = "x".repeat(100);
+        let short = shorten(&long);
+        assert_eq!(short.chars().count(), HEADER_CHARACTERS);
+        assert!(short.ends_with('…'));
+    }
+
+    #[test]
+    fn only_images_typst_reads_become_the_logo() {
+        assert_eq!(logo_file_name("PNG"), Some("logo.png"));
+        assert_eq!(logo_file_name("jpeg"), Some("logo.jpg"));
+        assert_eq!(logo_file_name("svg"), Some("logo.svg"));
+        assert_eq!(logo_file_name("../main.typ"), None);
+        assert_eq!(logo_file_name("pdf"), None);
+    }
+
+    #[test]
+    fn findings_are_grouped_by_area_in_order() {
+        let mut report = sample_report();
+        let mut extra = report.findings[0].clone();
+        extra.reference = "F-9".into();
+        report.findings.push(extra);
+        let groups = group_findings(&report.findings);
+        let areas: Vec<&str> = groups.iter().map(|g| g.area).collect();
+        assert_eq!(
+            areas,
+            ["Observability", "Database", "Caching & queues", "People"]
+        );
+        let first: Vec<&str> = groups[0]
+            .findings
+            .iter()
+            .map(|f| f.reference.as_str())
+            .collect();
+        assert_eq!(first, ["F-2", "F-9"]);
+    }
+
+    #[test]
+    fn the_source_has_every_section_and_no_raw_user_markup() {
+        let source = typst_source(&sample_report());
+        for title in crate::reports::SECTION_TITLES {
+            assert!(source.contains(&format!("\n= {title}\n")), "{title:?}");
+        }
+        assert!(source.contains("\n= Before and after\n"));
+        let hostile = typst_source(&hostile_report());
+        assert!(!hostile.contains("#set page(width"));
+        assert!(!hostile.contains("<script>"));
     }
 }
