@@ -59,6 +59,14 @@ fn typeset(report: &Report) -> Vec<u8> {
     pdf(report, None).unwrap_or_else(|error| panic!("the report typesets: {error}"))
 }
 
+/// With `PLUMBLINE_REPORT_SAMPLES=<folder>`, the PDFs are kept there for a person to look at
+/// (the README's page images come from there, through `pdftoppm`).
+fn keep_for_people(name: &str, bytes: &[u8]) {
+    if let Some(folder) = std::env::var_os("PLUMBLINE_REPORT_SAMPLES") {
+        let _ = std::fs::write(std::path::Path::new(&folder).join(name), bytes);
+    }
+}
+
 #[test]
 fn the_sample_report_reads_in_order_with_every_section() {
     let report = sample_report();
@@ -67,8 +75,7 @@ fn the_sample_report_reads_in_order_with_every_section() {
     let elapsed = started.elapsed();
     assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
 
-    // Kept for a person to look at; failing to write it does not fail the test.
-    let _ = std::fs::write(std::env::temp_dir().join("report-sample.pdf"), &bytes);
+    keep_for_people("report-sample.pdf", &bytes);
 
     let file = write(&bytes);
     let pages = page_count(&file);
@@ -156,7 +163,7 @@ fn the_hostile_report_shows_what_was_typed() {
     let report = hostile_report();
     let bytes = typeset(&report);
     assert!(bytes.starts_with(b"%PDF-"));
-    let _ = std::fs::write(std::env::temp_dir().join("report-hostile.pdf"), &bytes);
+    keep_for_people("report-hostile.pdf", &bytes);
     let file = write(&bytes);
     let text = visible_text(&file);
     for expected in [
