@@ -14,12 +14,10 @@
 use askama::Template;
 use base64::Engine as _;
 
-use super::markdown::{
-    body as markdown_body, findings_by_area, format_list, format_priority, format_score,
-    FindingGroup, METHOD,
-};
+use super::markdown::{body as markdown_body, findings_by_area, FindingGroup};
+use super::Wording;
 use crate::markdown::to_safe_html;
-use crate::reports::charts::{self, escape_text, format_weeks};
+use crate::reports::charts::{self, escape_text};
 use crate::reports::Report;
 
 /// Logos larger than this are left out: the report is one file, mailed and printed.
@@ -36,7 +34,7 @@ pub fn html(report: &Report, logo: Option<&[u8]>) -> String {
         impact_effort_chart: charts::impact_effort(report),
         roadmap_chart: charts::roadmap(report),
         finding_groups: findings_by_area(&report.findings),
-        method: METHOD,
+        method: super::METHOD,
     };
     match page.render() {
         Ok(html) => html,
@@ -62,35 +60,11 @@ struct ReportHtml<'a> {
     impact_effort_chart: String,
     roadmap_chart: String,
     finding_groups: Vec<FindingGroup<'a>>,
-    method: [&'static str; 2],
+    method: [(&'static str, &'static str); 4],
 }
 
-impl ReportHtml<'_> {
-    fn weeks(&self, value: &f64) -> String {
-        format_weeks(*value)
-    }
-
-    fn priority(&self, value: &f64) -> String {
-        format_priority(*value)
-    }
-
-    fn score(&self, value: &Option<u32>) -> String {
-        format_score(*value)
-    }
-
-    fn or_not_set(&self, value: &Option<String>) -> String {
-        value.clone().unwrap_or_else(|| "not set".into())
-    }
-
-    fn dates(&self, start: &Option<String>, due: &Option<String>) -> String {
-        super::engagement_dates(start.as_deref(), due.as_deref())
-            .unwrap_or_else(|| "dates not set".into())
-    }
-
-    fn list(&self, values: &[String]) -> String {
-        format_list(values)
-    }
-}
+/// The template calls the shared wording helpers as `self.weeks(…)` and so on.
+impl Wording for ReportHtml<'_> {}
 
 /// Filters the template uses; askama looks them up in a module named `filters`.
 mod filters {

@@ -14,7 +14,7 @@
 use askama::Template;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
-use crate::reports::charts::format_weeks;
+use super::Wording;
 use crate::reports::{
     AnswerGroup, AnswerLine, AreaSection, Branding, ClaimLine, Comparison, ComparisonArea,
     ComparisonChange, Cover, DecisionLine, FindingLine, InterventionLine, LogoRef, Method, Report,
@@ -27,7 +27,7 @@ pub fn markdown(report: &Report) -> String {
     let template = ReportMarkdown {
         report: &escaped,
         finding_groups: findings_by_area(&escaped.findings),
-        method: METHOD,
+        method: super::METHOD,
     };
     match template.render() {
         // askama drops the template's final newline; a text file ends with one.
@@ -41,47 +41,17 @@ pub fn markdown(report: &Report) -> String {
     }
 }
 
-/// How the numbers are made, for the appendix of every output (plain text, no markup).
-pub(super) const METHOD: [&str; 2] = [
-    "Each answer counts by its question's weight: yes counts in full, partly counts half, no, don't know and no answer yet count nothing, and a question answered not applicable is left out of its area. An area's score is 100 × the weighted answers ÷ the weights of its applicable questions; the overall score does the same over every applicable question of every area. An area with a score below 50 or a red flag (a red-flag question answered no) is high risk; below 75, or with two don't-knows or more, medium risk; otherwise low.",
-    "An intervention's priority is impact × confidence ÷ effort in engineer-weeks, with confidence counting 1 when high, 0.8 when medium and 0.5 when low. The order puts every intervention after the ones it depends on (an enabler takes the priority of the work it unblocks), then the highest priority first; the consultant may pin it by hand. The roadmap walks that order: each intervention is one engineer's work and starts once its dependencies are done and an engineer is free.",
-];
-
 #[derive(Template)]
 #[template(path = "report.md", escape = "none")]
 struct ReportMarkdown<'a> {
     /// Already escaped: see [`escaped_report`].
     report: &'a Report,
     finding_groups: Vec<FindingGroup<'a>>,
-    method: [&'static str; 2],
+    method: [(&'static str, &'static str); 4],
 }
 
-impl ReportMarkdown<'_> {
-    fn weeks(&self, value: &f64) -> String {
-        format_weeks(*value)
-    }
-
-    fn priority(&self, value: &f64) -> String {
-        format_priority(*value)
-    }
-
-    fn score(&self, value: &Option<u32>) -> String {
-        format_score(*value)
-    }
-
-    fn or_not_set(&self, value: &Option<String>) -> String {
-        value.clone().unwrap_or_else(|| "not set".into())
-    }
-
-    fn dates(&self, start: &Option<String>, due: &Option<String>) -> String {
-        super::engagement_dates(start.as_deref(), due.as_deref())
-            .unwrap_or_else(|| "dates not set".into())
-    }
-
-    fn list(&self, values: &[String]) -> String {
-        format_list(values)
-    }
-}
+/// The template calls the shared wording helpers as `self.weeks(…)` and so on.
+impl Wording for ReportMarkdown<'_> {}
 
 /// Findings of one area, in the report's order.
 pub(super) struct FindingGroup<'a> {

@@ -95,6 +95,7 @@ struct ReportTyp<'a> {
     /// "2026-11-02 to 2026-12-18", "from 2026-11-02", … when either date is set.
     engagement_dates: Option<String>,
     finding_groups: Vec<FindingGroup<'a>>,
+    method: [(&'static str, &'static str); 4],
 }
 
 /// The findings of one area, in the report's order.
@@ -116,6 +117,7 @@ fn render(report: &Report, charts: &Charts, logo: Option<&'static str>) -> Strin
             report.cover.due_date.as_deref(),
         ),
         finding_groups: group_findings(&report.findings),
+        method: super::METHOD,
     };
     // Rendering only fails when a filter fails, and ours never do; an empty source would then
     // fail in Typst with a clear message rather than panic here.
