@@ -19,7 +19,7 @@ use leptos_router::{path, SsrMode};
 use crate::components::Nav;
 use crate::pages::{
     account, auth, bank, decisions, engagements, findings, firm, interventions, probes,
-    questionnaire, review, NotFound,
+    questionnaire, report, review, NotFound,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/engagements/:id/interventions") view=interventions::InterventionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/engagements/:id/decisions") view=decisions::DecisionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/engagements/:id/probes") view=probes::ProbesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/engagements/:id/report") view=report::ReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm") view=firm::FirmPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/outbox") view=firm::OutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/firm/jobs") view=firm::JobsPage ssr=SsrMode::Async/>
@@ -88,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token") view=questionnaire::FounderInvitationPage ssr=SsrMode::Async/>
                     <Route path=path!("/questionnaire") view=questionnaire::FounderQuestionnairePage ssr=SsrMode::Async/>
                     <Route path=path!("/questionnaire/signed-out") view=questionnaire::SignedOutPage/>
+                    <Route path=path!("/questionnaire/report") view=report::FounderReportPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

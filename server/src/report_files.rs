@@ -102,7 +102,10 @@ pub fn file_response(
             ),
         );
         // Our own pages show it in a frame (the live preview); nobody else's may.
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
     }
     if let Some(Ok(value)) = sha256.map(HeaderValue::from_str) {
         headers.insert("x-content-sha256", value);
@@ -155,8 +158,7 @@ async fn engagement_file(
     };
     let download = query.is_ok_and(|Query(q)| q.download.is_some());
     let served = async {
-        let engagement =
-            audit::engagements::get(&state.db, member.firm_id, engagement_id).await?;
+        let engagement = audit::engagements::get(&state.db, member.firm_id, engagement_id).await?;
         match file {
             ReportFile::Draft(format) => {
                 let bytes =
@@ -265,8 +267,7 @@ async fn save_branding(
             _ => {}
         }
     }
-    match reports::save_branding(&state.db, &member, &accent, logo.as_deref(), remove_logo).await
-    {
+    match reports::save_branding(&state.db, &member, &accent, logo.as_deref(), remove_logo).await {
         Ok(()) => branding_back(None),
         Err(audit::Error::Invalid(problems)) => {
             let message = problems
@@ -300,8 +301,17 @@ mod tests {
             Some(ReportFile::Version(12, ReportFormat::Markdown))
         );
         for bad in [
-            "v0.pdf", "v.pdf", "v-1.pdf", "v1.exe", "draft", "v1", "x1.pdf", "v1.pdf.pdf", "",
-            "v99999999999999999999.pdf", "v+1.pdf",
+            "v0.pdf",
+            "v.pdf",
+            "v-1.pdf",
+            "v1.exe",
+            "draft",
+            "v1",
+            "x1.pdf",
+            "v1.pdf.pdf",
+            "",
+            "v99999999999999999999.pdf",
+            "v+1.pdf",
         ] {
             assert_eq!(parse_file(bad), None, "{bad}");
         }

@@ -10,7 +10,13 @@ use sha2::{Digest, Sha256};
 
 use common::{header, with_app, TestApp};
 
-fn call(app: &TestApp, method: Method, id: i64, rest: &str, token: &str) -> reqwest::RequestBuilder {
+fn call(
+    app: &TestApp,
+    method: Method,
+    id: i64,
+    rest: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
     app.api(method, &format!("/api/v1/engagements/{id}{rest}"), token)
 }
 
@@ -22,7 +28,10 @@ async fn expect(request: reqwest::RequestBuilder, status: StatusCode) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("a JSON body ({got}): {e}: {text:?}"))
 }
 
-async fn bytes_of(request: reqwest::RequestBuilder, status: StatusCode) -> (Vec<u8>, reqwest::header::HeaderMap) {
+async fn bytes_of(
+    request: reqwest::RequestBuilder,
+    status: StatusCode,
+) -> (Vec<u8>, reqwest::header::HeaderMap) {
     let response = request.send().await.expect("the server answers");
     assert_eq!(response.status(), status, "{:?}", response.headers());
     let headers = response.headers().clone();
@@ -83,18 +92,37 @@ async fn the_draft_renders_in_three_formats_and_bad_input_is_named() {
     with_app(|app| async move {
         let (_, token, id) = engagement(&app).await;
 
-        let draft = expect(call(&app, Method::GET, id, "/report-draft", &token), StatusCode::OK).await;
+        let draft = expect(
+            call(&app, Method::GET, id, "/report-draft", &token),
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(draft["data"]["version"], 0);
         assert_eq!(draft["data"]["roadmap_capacity"], 2);
 
         // Each bad field is named, and nothing is written.
         let long = "x".repeat(20_001);
         for (body, field) in [
-            (j!({"roadmap_capacity": "0", "version": 0}), "roadmap_capacity"),
-            (j!({"roadmap_capacity": "many", "version": 0}), "roadmap_capacity"),
-            (j!({"roadmap_capacity": "51", "version": 0}), "roadmap_capacity"),
-            (j!({"roadmap_capacity": "2", "roadmap_start": "2027-13-01", "version": 0}), "roadmap_start"),
-            (j!({"roadmap_capacity": "2", "summary": long, "version": 0}), "summary"),
+            (
+                j!({"roadmap_capacity": "0", "version": 0}),
+                "roadmap_capacity",
+            ),
+            (
+                j!({"roadmap_capacity": "many", "version": 0}),
+                "roadmap_capacity",
+            ),
+            (
+                j!({"roadmap_capacity": "51", "version": 0}),
+                "roadmap_capacity",
+            ),
+            (
+                j!({"roadmap_capacity": "2", "roadmap_start": "2027-13-01", "version": 0}),
+                "roadmap_start",
+            ),
+            (
+                j!({"roadmap_capacity": "2", "summary": long, "version": 0}),
+                "summary",
+            ),
         ] {
             let refused = expect(
                 call(&app, Method::PUT, id, "/report-draft", &token).json(&body),
@@ -134,33 +162,65 @@ async fn the_draft_renders_in_three_formats_and_bad_input_is_named() {
         assert_eq!(stale["error"]["code"], "stale_version");
         assert_eq!(stale["current"]["roadmap_capacity"], 3);
 
-        let (markdown, headers) =
-            bytes_of(call(&app, Method::GET, id, "/report.md", &token), StatusCode::OK).await;
+        let (markdown, headers) = bytes_of(
+            call(&app, Method::GET, id, "/report.md", &token),
+            StatusCode::OK,
+        )
+        .await;
         let markdown = String::from_utf8(markdown).expect("UTF-8 Markdown");
         assert!(header(&headers, "content-type").is_some_and(|t| t.starts_with("text/markdown")));
-        assert!(markdown.contains("Three changes buy most of the risk back"), "{markdown}");
-        assert!(markdown.contains("Foreign keys without an index"), "{markdown}");
+        assert!(
+            markdown.contains("Three changes buy most of the risk back"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("Foreign keys without an index"),
+            "{markdown}"
+        );
         assert!(markdown.contains("Index the foreign keys"), "{markdown}");
         assert!(!markdown.contains("<script>"), "{markdown}");
 
-        let (html, headers) =
-            bytes_of(call(&app, Method::GET, id, "/report.html", &token), StatusCode::OK).await;
+        let (html, headers) = bytes_of(
+            call(&app, Method::GET, id, "/report.html", &token),
+            StatusCode::OK,
+        )
+        .await;
         let html = String::from_utf8(html).expect("UTF-8 HTML");
-        assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..80.min(html.len())]);
-        assert!(!html.to_lowercase().contains("<script"), "no script in the report");
+        assert!(
+            html.starts_with("<!DOCTYPE html>"),
+            "{}",
+            &html[..80.min(html.len())]
+        );
+        assert!(
+            !html.to_lowercase().contains("<script"),
+            "no script in the report"
+        );
         assert!(html.contains("Acme Rockets"));
-        assert!(header(&headers, "content-security-policy").is_some_and(|p| p.contains("default-src 'none'")));
-        assert_eq!(header(&headers, "x-frame-options").as_deref(), Some("SAMEORIGIN"));
+        assert!(header(&headers, "content-security-policy")
+            .is_some_and(|p| p.contains("default-src 'none'")));
+        assert_eq!(
+            header(&headers, "x-frame-options").as_deref(),
+            Some("SAMEORIGIN")
+        );
 
-        let (pdf, headers) =
-            bytes_of(call(&app, Method::GET, id, "/report.pdf", &token), StatusCode::OK).await;
+        let (pdf, headers) = bytes_of(
+            call(&app, Method::GET, id, "/report.pdf", &token),
+            StatusCode::OK,
+        )
+        .await;
         assert!(pdf.starts_with(b"%PDF-"), "a PDF");
-        assert_eq!(header(&headers, "content-type").as_deref(), Some("application/pdf"));
+        assert_eq!(
+            header(&headers, "content-type").as_deref(),
+            Some("application/pdf")
+        );
 
         // Another firm sees none of it; nobody without a token either.
         let other = app.fresh_firm_token().await;
         for rest in ["/report.pdf", "/report.md", "/report-draft", "/reports"] {
-            let refused = call(&app, Method::GET, id, rest, &other).send().await.expect("answers");
+            let refused = call(&app, Method::GET, id, rest, &other)
+                .send()
+                .await
+                .expect("answers");
             assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{rest}");
         }
         let anonymous = common::new_client()
@@ -320,7 +380,9 @@ fn percent_decoded(url: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -351,7 +413,10 @@ async fn the_owner_brands_the_report_and_bad_branding_is_refused() {
         let post = |client: &reqwest::Client, accent: &str, logo: Option<(&'static [u8], &str)>| {
             let mut form = reqwest::multipart::Form::new().text("accent", accent.to_owned());
             if let Some((bytes, name)) = logo {
-                form = form.part("logo", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+                form = form.part(
+                    "logo",
+                    reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+                );
             }
             client
                 .post(app.url("/firm/branding"))
@@ -360,23 +425,41 @@ async fn the_owner_brands_the_report_and_bad_branding_is_refused() {
                 .send()
         };
         // The form redirects back to the firm page with the outcome in the query.
-        let saved = post(&owner, "#AA3300", Some((PNG, "logo.png"))).await.expect("answers");
+        let saved = post(&owner, "#AA3300", Some((PNG, "logo.png")))
+            .await
+            .expect("answers");
         assert_eq!(
             header(saved.headers(), "location").as_deref(),
             Some("/firm?branding=saved#branding")
         );
-        let html = app.get(&owner, &format!("/engagements/{id}/report/draft.html")).await;
+        let html = app
+            .get(&owner, &format!("/engagements/{id}/report/draft.html"))
+            .await;
         let html = html.text().await.expect("a body");
-        assert!(html.contains("data:image/png;base64,"), "the logo is in the HTML");
+        assert!(
+            html.contains("data:image/png;base64,"),
+            "the logo is in the HTML"
+        );
         assert!(html.contains("#aa3300"), "the accent is in the HTML");
-        let (pdf, _) = bytes_of(call(&app, Method::GET, id, "/report.pdf", &token), StatusCode::OK).await;
-        assert!(pdf.starts_with(b"%PDF-"), "a PDF with the logo still typesets");
+        let (pdf, _) = bytes_of(
+            call(&app, Method::GET, id, "/report.pdf", &token),
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            pdf.starts_with(b"%PDF-"),
+            "a PDF with the logo still typesets"
+        );
 
         for (accent, logo, words) in [
             ("red", None, "not a colour"),
             ("#12345g", None, "not a colour"),
             ("#123456</style><script>", None, "not a colour"),
-            ("#123456", Some((&b"GIF89a not allowed"[..], "logo.gif")), "PNG, JPEG or SVG"),
+            (
+                "#123456",
+                Some((&b"GIF89a not allowed"[..], "logo.gif")),
+                "PNG, JPEG or SVG",
+            ),
         ] {
             let refused = post(&owner, accent, logo).await.expect("answers");
             let url = percent_decoded(&header(refused.headers(), "location").unwrap_or_default());
@@ -384,7 +467,9 @@ async fn the_owner_brands_the_report_and_bad_branding_is_refused() {
             assert!(url.contains(words), "{accent}: {url}");
         }
         // The refused attempts left the saved look alone.
-        let html = app.get(&owner, &format!("/engagements/{id}/report/draft.html")).await;
+        let html = app
+            .get(&owner, &format!("/engagements/{id}/report/draft.html"))
+            .await;
         assert!(html.text().await.expect("a body").contains("#aa3300"));
 
         // A consultant who is not the owner cannot change it.

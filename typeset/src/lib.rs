@@ -194,8 +194,10 @@ mod tests {
 
     #[test]
     fn a_document_reading_its_data_file_becomes_a_pdf() {
-        let bytes = pdf(&job("#let data = json(\"data.json\")\n= #data.title\n\nBody text."))
-            .expect("typesets");
+        let bytes = pdf(&job(
+            "#let data = json(\"data.json\")\n= #data.title\n\nBody text.",
+        ))
+        .expect("typesets");
         assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
     }
 

@@ -238,6 +238,7 @@ fn page_head(engagement_id: i64, client_name: String, system_name: String) -> An
         ("Interventions", "/interventions".to_owned()),
         ("Decisions", "/decisions".to_owned()),
         ("Probes", "/probes".to_owned()),
+        ("Report", "/report".to_owned()),
     ];
     view! {
         <div class="page-head">

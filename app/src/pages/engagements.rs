@@ -347,6 +347,7 @@ fn engagement_links(engagement_id: i64) -> impl IntoView {
         ("Interventions", "interventions"),
         ("Decisions", "decisions"),
         ("Probes", "probes"),
+        ("Report", "report"),
     ];
     view! {
         <nav class="subnav engagement-links" aria-label="Engagement pages">

@@ -157,6 +157,7 @@ pub(crate) fn engagement_head(
         ),
         ("decisions", "Decisions", format!("{base}/decisions")),
         ("probes", "Probes", format!("{base}/probes")),
+        ("report", "Report", format!("{base}/report")),
     ];
     view! {
         <div class="page-head">

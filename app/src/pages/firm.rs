@@ -52,6 +52,36 @@ pub async fn invite_member(email: String) -> Result<String, UiError> {
     Ok(email.to_string())
 }
 
+/// The firm's report look as the owner's form shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BrandingSettings {
+    /// `#rrggbb`
+    pub accent: String,
+    /// `PNG`, `JPEG` or `SVG` when a logo is on file.
+    pub logo: Option<String>,
+}
+
+#[server(prefix = "/fn", endpoint = "report_branding")]
+pub async fn report_branding() -> Result<BrandingSettings, UiError> {
+    let owner = current_owner().await?;
+    let state = app_state()?;
+    let branding = audit::reports::build::firm_branding(&state.db, owner.firm_id)
+        .await
+        .map_err(fail)?;
+    let logo = branding.branding.logo.map(|l| {
+        match l.extension.as_str() {
+            "png" => "PNG",
+            "jpg" => "JPEG",
+            _ => "SVG",
+        }
+        .to_owned()
+    });
+    Ok(BrandingSettings {
+        accent: branding.branding.accent,
+        logo,
+    })
+}
+
 #[component]
 pub fn FirmPage() -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
@@ -76,6 +106,7 @@ pub fn FirmPage() -> impl IntoView {
             <FieldMessage error field="email"/>
         </section>
         <ProbeAllowList/>
+        <ReportBranding/>
         <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
@@ -180,6 +211,103 @@ fn ProbeAllowList() -> impl IntoView {
             <p class="help" id="probe_allow-help">"For example "<code>"10.20.0.0/16"</code>" for a data-centre network, or "
                 <code>"127.0.0.1/32"</code>" to probe a system on this machine. A single address counts as its own range."</p>
         </section>
+    }
+}
+
+/// `#rrggbb` and nothing else, as the server checks it.
+fn is_accent(value: &str) -> bool {
+    value.len() == 7 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The report's accent colour and logo: a plain multipart form to the server's branding route,
+/// which redirects back here with `branding=saved` or `branding_error=…`.
+#[component]
+fn ReportBranding() -> impl IntoView {
+    let query = use_query_map();
+    let saved = move || query.with(|q| q.get("branding").is_some_and(|b| b == "saved"));
+    let problem = move || {
+        query.with(|q| {
+            q.get("branding_error")
+                .map(|m| m.trim().to_owned())
+                .filter(|m| !m.is_empty())
+        })
+    };
+    let branding = Resource::new(|| (), |_| report_branding());
+    view! {
+        <section class="card" id="branding" aria-labelledby="branding-heading">
+            <h2 id="branding-heading">"Report branding"</h2>
+            <p class="muted">
+                "The accent colour and logo on the cover and headings of the reports your firm issues, "
+                "beside the firm's name. Versions issued before a change keep the look they had."
+            </p>
+            {move || saved().then(|| view! {
+                <p class="banner ok" role="status">"Report branding saved. Drafts and new versions use it."</p>
+            })}
+            {move || problem().map(|m| view! {
+                <div class="banner error" role="alert"><p>{m}</p></div>
+            })}
+            <Transition fallback=|| view! { <p class="muted">"Loading the branding…"</p> }>
+                {move || Suspend::new(async move {
+                    match branding.await {
+                        Err(e) => view! { <div class="banner error" role="alert"><p>{e.message}</p></div> }.into_any(),
+                        Ok(b) => branding_form(b).into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn branding_form(b: BrandingSettings) -> impl IntoView {
+    let accent = RwSignal::new(b.accent.clone());
+    let typed = RwSignal::new(b.accent.clone());
+    let on_text = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev).trim().to_lowercase();
+        typed.set(value.clone());
+        if is_accent(&value) {
+            accent.set(value);
+        }
+    };
+    let on_color = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev).to_lowercase();
+        typed.set(value.clone());
+        accent.set(value);
+    };
+    let text_invalid = move || (!is_accent(&typed.get())).then_some("true");
+    let logo_line = match b.logo.clone() {
+        Some(kind) => format!("Logo on file: {kind}. Uploading another replaces it."),
+        None => "No logo yet: the cover shows the firm's name only.".to_owned(),
+    };
+    let has_logo = b.logo.is_some();
+    view! {
+        <form method="post" action="/firm/branding" enctype="multipart/form-data" class="branding-form">
+            <label for="branding-accent">"Accent colour"</label>
+            <div class="accent-inputs">
+                <input id="branding-accent" type="color" name="accent" value=b.accent.clone()
+                    prop:value=move || accent.get() on:input=on_color/>
+                <input id="branding-accent-text" type="text" value=b.accent.clone()
+                    prop:value=move || typed.get() on:input=on_text
+                    aria-label="Accent colour as #rrggbb" aria-describedby="branding-accent-help"
+                    aria-invalid=text_invalid
+                    pattern="#[0-9a-fA-F]{6}" maxlength="7" size="8" autocomplete="off" spellcheck="false"/>
+                <span class="accent-swatch" aria-hidden="true" style=move || format!("background: {}", accent.get())></span>
+            </div>
+            <p class="help" id="branding-accent-help">"Pick a colour, or type it like #1f4e79. Dark colours read best on white paper."</p>
+            <label for="branding-logo">"Logo"</label>
+            <input id="branding-logo" type="file" name="logo"
+                accept="image/png,image/jpeg,image/svg+xml,.png,.jpg,.jpeg,.svg"
+                aria-describedby="branding-logo-help"/>
+            <p class="help" id="branding-logo-help">"PNG, JPEG or SVG, at most 512 KB. "{logo_line}</p>
+            <Show when=move || has_logo>
+                <label class="check" for="branding-remove-logo">
+                    <input id="branding-remove-logo" type="checkbox" name="remove_logo" value="on"/>
+                    <span>"Remove logo"</span>
+                </label>
+            </Show>
+            <div class="actions">
+                <button type="submit">"Save branding"</button>
+            </div>
+        </form>
     }
 }
 

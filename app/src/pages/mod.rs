@@ -11,6 +11,7 @@ pub mod interventions;
 pub mod invitations;
 pub mod probes;
 pub mod questionnaire;
+pub mod report;
 pub mod review;
 
 use leptos::prelude::*;

@@ -37,6 +37,9 @@ pub struct FounderView {
     pub firm_name: String,
     pub questionnaire: Questionnaire,
     pub flash: Option<Flash>,
+    /// Whether the consultant shared a report version with the founders.
+    #[serde(default)]
+    pub report_shared: bool,
 }
 
 #[server(prefix = "/fn", endpoint = "my_questionnaire")]
@@ -53,11 +56,16 @@ pub async fn my_questionnaire() -> Result<FounderView, UiError> {
     )
     .await
     .map_err(fail)?;
+    let report_shared = !audit::reports::shared_versions(&state.db, &founder)
+        .await
+        .map_err(fail)?
+        .is_empty();
     Ok(FounderView {
         founder_name: founder.name,
         firm_name: founder.firm_name,
         questionnaire,
         flash,
+        report_shared,
     })
 }
 
@@ -492,6 +500,14 @@ fn founder_page(
         </Show>
     }
     .into_any();
+    let report_link = data.report_shared.then(|| {
+        view! {
+            <p class="banner info report-shared" role="status">
+                "The consultant shared the audit report with you. "
+                <a href="/questionnaire/report">"Read the report"</a>
+            </p>
+        }
+    });
     let leave = ServerAction::<LeaveQuestionnaire>::new();
     view! {
         <div class="page-head">
@@ -504,6 +520,7 @@ fn founder_page(
             </ActionForm>
         </div>
         {flash}
+        {report_link}
         {submitted_note}
         <div class="overall-progress">
             <label for="overall-progress">{move || { let (a, t) = overall(); format!("{a} of {t} questions answered") }}</label>

@@ -184,7 +184,11 @@ pub async fn save_draft(
                 .await
                 .map_err(|e| caller.fail(e))?;
             let error = stale_error(&caller, "report draft", input.version, current.version);
-            Ok((StatusCode::CONFLICT, Json(StaleDraftBody { error, current })).into_response())
+            Ok((
+                StatusCode::CONFLICT,
+                Json(StaleDraftBody { error, current }),
+            )
+                .into_response())
         }
         Err(e) => Err(caller.fail(e)),
     }
@@ -224,7 +228,10 @@ pub async fn issue_version(
     let version = domain::issue(&state.db, &caller.member, id)
         .await
         .map_err(|e| caller.fail(e))?;
-    Ok((StatusCode::ACCEPTED, Json(ReportVersionBody { data: version })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ReportVersionBody { data: version }),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/engagements/{engagement_id}/reports/{version}", tag = "reports",
