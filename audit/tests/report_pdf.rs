@@ -59,10 +59,10 @@ fn typeset(report: &Report) -> Vec<u8> {
     pdf(report, None).unwrap_or_else(|error| panic!("the report typesets: {error}"))
 }
 
-/// With `PLUMBLINE_REPORT_SAMPLES=<folder>`, the PDFs are kept there for a person to look at
+/// With `REPORT_SAMPLES=<folder>`, the PDFs are kept there for a person to look at
 /// (the README's page images come from there, through `pdftoppm`).
 fn keep_for_people(name: &str, bytes: &[u8]) {
-    if let Some(folder) = std::env::var_os("PLUMBLINE_REPORT_SAMPLES") {
+    if let Some(folder) = std::env::var_os("REPORT_SAMPLES") {
         let _ = std::fs::write(std::path::Path::new(&folder).join(name), bytes);
     }
 }

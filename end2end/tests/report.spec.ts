@@ -155,6 +155,15 @@ test('a report is drafted with a live preview, issued, verified and shared with 
   await v1.getByRole('button', { name: 'Verify v1' }).click();
   await expect(v1.getByTestId('verify-result')).toHaveText('Intact: every file matches its SHA-256.');
 
+  // With REPORT_SCREENSHOTS=<folder>, the page is kept as a person sees it, wide and narrow.
+  const shots = process.env.REPORT_SCREENSHOTS;
+  if (shots) {
+    await page.screenshot({ path: join(shots, 'report-page.png'), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.screenshot({ path: join(shots, 'report-page-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
   // Share with the founder, by e-mail too.
   await v1.getByLabel('E-mail the founders (PDF attached when under 5 MB)').check();
   await v1.getByRole('button', { name: 'Share with founders v1' }).click();
@@ -195,6 +204,9 @@ test('a report is drafted with a live preview, issued, verified and shared with 
   );
   const report = founder.frameLocator('iframe[title="Report"]');
   await expect(report.locator('strong', { hasText: 'index the orders table' })).toBeVisible({ timeout: 20_000 });
+  if (shots) {
+    await founder.screenshot({ path: join(shots, 'founder-report.png'), fullPage: true });
+  }
   const founderMarkdown = await founder.request.get('/questionnaire/report/v1.md');
   expect(founderMarkdown.status()).toBe(200);
 

@@ -977,7 +977,7 @@ fn founder_report_view(r: FounderReportData) -> AnyView {
         </section>
         <section class="card report-preview" aria-labelledby="newest-heading">
             <h2 id="newest-heading">{format!("v{}", newest.number)}</h2>
-            <iframe title="Report" src=href(newest.number, "html", false) class="report-frame" sandbox="allow-same-origin"></iframe>
+            <iframe title="Report" src=href(newest.number, "html", false) class="report-frame report-reading" sandbox="allow-same-origin"></iframe>
         </section>
     }
     .into_any()
