@@ -112,7 +112,7 @@ async fn the_draft_renders_in_three_formats_and_bad_input_is_named() {
                 "roadmap_capacity",
             ),
             (
-                j!({"roadmap_capacity": "51", "version": 0}),
+                j!({"roadmap_capacity": "101", "version": 0}),
                 "roadmap_capacity",
             ),
             (

@@ -5,7 +5,11 @@
 //! `/questionnaire/report/vN.{pdf|md|html}`.
 use std::time::Duration;
 
-use audit::reports::ReportFormat;
+use audit::interventions::MAX_CAPACITY;
+use audit::reports::{
+    ReportDraft, ReportDraftInput, ReportFormat, ReportVersion, Verification, VersionStatus,
+    MAX_SUMMARY_CHARS,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -17,107 +21,8 @@ use crate::pages::findings::{engagement_head, engagement_id_param, notice_banner
 #[cfg(feature = "ssr")]
 use crate::state::{app_state, current_founder, current_member, fail};
 
-/// The longest executive summary (the domain refuses longer ones too).
-const MAX_SUMMARY_CHARS: usize = 20_000;
-/// The largest team a roadmap plans for.
-const MAX_CAPACITY: u32 = 50;
 /// How often the page asks for the versions' progress while one is rendering.
 const POLL_EVERY: Duration = Duration::from_secs(1);
-
-/// The draft's settings as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DraftSettings {
-    pub summary: String,
-    pub roadmap_capacity: u32,
-    /// YYYY-MM-DD, or empty for "the day it is rendered".
-    pub roadmap_start: String,
-    /// 0 until first saved.
-    pub version: i64,
-}
-
-/// The draft form as typed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DraftForm {
-    #[serde(default)]
-    pub summary: String,
-    #[serde(default)]
-    pub roadmap_capacity: String,
-    #[serde(default)]
-    pub roadmap_start: String,
-    /// The version this edit replaces (0 for a draft never saved).
-    pub version: i64,
-}
-
-/// Where an issued version is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VersionState {
-    Rendering,
-    Issued,
-    Failed,
-}
-
-impl VersionState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VersionState::Rendering => "rendering",
-            VersionState::Issued => "issued",
-            VersionState::Failed => "failed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            VersionState::Rendering => "Rendering",
-            VersionState::Issued => "Issued",
-            VersionState::Failed => "Failed",
-        }
-    }
-}
-
-/// One file of an issued version and its digest.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct VersionFile {
-    /// `pdf`, `md`, `html`
-    pub extension: String,
-    /// `PDF`, `Markdown`, `HTML`
-    pub label: String,
-    pub sha256: String,
-}
-
-/// One issued version as the page shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VersionRow {
-    pub number: i64,
-    pub state: VersionState,
-    /// 0 to 100 while rendering.
-    pub progress: i64,
-    pub progress_label: String,
-    /// Why rendering failed, when it did.
-    pub error: String,
-    pub issued_by: String,
-    pub created_at: i64,
-    pub shared: bool,
-    pub shared_at: Option<i64>,
-    /// Empty until issued.
-    pub files: Vec<VersionFile>,
-}
-
-/// What "Verify" found: each stored file's digest recomputed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VerifyResult {
-    pub number: i64,
-    pub intact: bool,
-    pub files: Vec<FileCheckRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FileCheckRow {
-    pub file: String,
-    pub stored_sha256: String,
-    pub computed_sha256: String,
-    pub matches: bool,
-}
 
 /// The consultant's page: the engagement's names and the draft.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,7 +30,7 @@ pub struct ReportPageData {
     pub engagement_id: i64,
     pub client_name: String,
     pub system_name: String,
-    pub draft: DraftSettings,
+    pub draft: ReportDraft,
 }
 
 /// A version shared with the founders.
@@ -146,50 +51,6 @@ pub struct FounderReportData {
     pub versions: Vec<SharedVersion>,
 }
 
-#[cfg(feature = "ssr")]
-fn draft_settings(d: audit::reports::ReportDraft) -> DraftSettings {
-    DraftSettings {
-        summary: d.summary,
-        roadmap_capacity: d.roadmap_capacity,
-        roadmap_start: d.roadmap_start,
-        version: d.version,
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn version_row(v: audit::reports::ReportVersion) -> VersionRow {
-    use audit::reports::VersionStatus;
-    let state = match v.status {
-        VersionStatus::Rendering => VersionState::Rendering,
-        VersionStatus::Issued => VersionState::Issued,
-        VersionStatus::Failed => VersionState::Failed,
-    };
-    let files = if state == VersionState::Issued {
-        ReportFormat::ALL
-            .into_iter()
-            .map(|f| VersionFile {
-                extension: f.extension().to_owned(),
-                label: f.label().to_owned(),
-                sha256: v.sha256(f).unwrap_or_default().to_owned(),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    VersionRow {
-        number: v.number,
-        state,
-        progress: v.progress.clamp(0, 100),
-        progress_label: v.progress_label,
-        error: v.error,
-        issued_by: v.issued_by,
-        created_at: v.created_at,
-        shared: v.shared_with_founders,
-        shared_at: v.shared_at,
-        files,
-    }
-}
-
 #[server(prefix = "/fn", endpoint = "load_report_page")]
 pub async fn load_report_page(engagement_id: i64) -> Result<ReportPageData, UiError> {
     let member = current_member().await?;
@@ -204,71 +65,49 @@ pub async fn load_report_page(engagement_id: i64) -> Result<ReportPageData, UiEr
         engagement_id,
         client_name: engagement.client_name,
         system_name: engagement.system_name,
-        draft: draft_settings(draft),
+        draft,
     })
 }
 
 /// The issued versions, newest first (also what the page polls while one renders).
 #[server(prefix = "/fn", endpoint = "report_versions")]
-pub async fn report_versions(engagement_id: i64) -> Result<Vec<VersionRow>, UiError> {
+pub async fn report_versions(engagement_id: i64) -> Result<Vec<ReportVersion>, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
     let versions = audit::reports::list_versions(&state.db, member.firm_id, engagement_id)
         .await
         .map_err(fail)?;
-    Ok(versions.into_iter().map(version_row).collect())
+    Ok(versions)
 }
 
 #[server(prefix = "/fn", endpoint = "save_report_draft")]
 pub async fn save_report_draft(
     engagement_id: i64,
-    form: DraftForm,
-) -> Result<DraftSettings, UiError> {
+    form: ReportDraftInput,
+) -> Result<ReportDraft, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
-    let input = audit::reports::ReportDraftInput {
-        summary: form.summary,
-        roadmap_capacity: form.roadmap_capacity,
-        roadmap_start: form.roadmap_start,
-        version: form.version,
-    };
-    audit::reports::save_draft(&state.db, &member, engagement_id, &input)
+    audit::reports::save_draft(&state.db, &member, engagement_id, &form)
         .await
-        .map(draft_settings)
         .map_err(fail)
 }
 
 #[server(prefix = "/fn", endpoint = "issue_report")]
-pub async fn issue_report(engagement_id: i64) -> Result<VersionRow, UiError> {
+pub async fn issue_report(engagement_id: i64) -> Result<ReportVersion, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
     audit::reports::issue(&state.db, &member, engagement_id)
         .await
-        .map(version_row)
         .map_err(fail)
 }
 
 #[server(prefix = "/fn", endpoint = "verify_report")]
-pub async fn verify_report(engagement_id: i64, number: i64) -> Result<VerifyResult, UiError> {
+pub async fn verify_report(engagement_id: i64, number: i64) -> Result<Verification, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
-    let v = audit::reports::verify(&state.db, member.firm_id, engagement_id, number)
+    audit::reports::verify(&state.db, member.firm_id, engagement_id, number)
         .await
-        .map_err(fail)?;
-    Ok(VerifyResult {
-        number: v.number,
-        intact: v.intact,
-        files: v
-            .files
-            .into_iter()
-            .map(|f| FileCheckRow {
-                file: f.file,
-                stored_sha256: f.stored_sha256,
-                computed_sha256: f.computed_sha256,
-                matches: f.matches,
-            })
-            .collect(),
-    })
+        .map_err(fail)
 }
 
 /// Shares a version with the founders (`notify` is the checkbox: any value means "e-mail them")
@@ -279,7 +118,7 @@ pub async fn share_report(
     number: i64,
     shared: bool,
     notify: Option<String>,
-) -> Result<VersionRow, UiError> {
+) -> Result<ReportVersion, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
     let notify = shared && notify.is_some_and(|n| !n.is_empty());
@@ -293,7 +132,6 @@ pub async fn share_report(
         &state.base_url,
     )
     .await
-    .map(version_row)
     .map_err(fail)
 }
 
@@ -334,9 +172,9 @@ fn short_sha(sha: &str) -> String {
 #[derive(Clone, Copy)]
 struct Ctx {
     engagement_id: i64,
-    versions: Resource<Result<Vec<VersionRow>, UiError>>,
+    versions: Resource<Result<Vec<ReportVersion>, UiError>>,
     /// The versions as the last poll saw them; `None` shows those of `versions`.
-    live: RwSignal<Option<Vec<VersionRow>>>,
+    live: RwSignal<Option<Vec<ReportVersion>>>,
     notice: RwSignal<Option<String>>,
     issue: ServerAction<IssueReport>,
     verify: ServerAction<VerifyReport>,
@@ -346,7 +184,7 @@ struct Ctx {
 impl Ctx {
     /// Puts a version the server just answered with into the shown list (newest first), so the
     /// table changes at once without asking for every version again.
-    fn merge(self, row: VersionRow) {
+    fn merge(self, row: ReportVersion) {
         let mut rows = self
             .live
             .get_untracked()
@@ -374,7 +212,7 @@ pub fn ReportPage() -> impl IntoView {
     let data = Resource::new(id, load_report_page);
     let versions = Resource::new(id, report_versions);
     let save = ServerAction::<SaveReportDraft>::new();
-    let live = RwSignal::new(None::<Vec<VersionRow>>);
+    let live = RwSignal::new(None::<Vec<ReportVersion>>);
     let notice = RwSignal::new(None::<String>);
     let ctx = Ctx {
         // Set from the loaded data in `report_view` (the route's id can change under the page).
@@ -394,21 +232,21 @@ pub fn ReportPage() -> impl IntoView {
         }
         current
     });
-    on_success(save, move |d: DraftSettings| {
+    on_success(save, move |d: ReportDraft| {
         notice.set(Some(format!(
             "Draft saved (edit {}). The preview below shows it.",
             d.version
         )));
     });
-    on_success(ctx.issue, move |v: VersionRow| {
+    on_success(ctx.issue, move |v: ReportVersion| {
         notice.set(Some(format!(
             "v{} issued. Its files are being rendered; they show below when ready.",
             v.number
         )));
         ctx.merge(v);
     });
-    on_success(ctx.share, move |v: VersionRow| {
-        notice.set(Some(if v.shared {
+    on_success(ctx.share, move |v: ReportVersion| {
+        notice.set(Some(if v.shared_with_founders {
             format!("v{} is shared with the founders.", v.number)
         } else {
             format!("v{} is no longer shared with the founders.", v.number)
@@ -453,7 +291,7 @@ fn poll_while_rendering(
         let rendering = rows
             .iter()
             .flatten()
-            .any(|v| v.state == VersionState::Rendering);
+            .any(|v| v.status == VersionStatus::Rendering);
         stop();
         if !rendering {
             return;
@@ -515,7 +353,7 @@ fn report_view(
 }
 
 fn draft_section(
-    draft: DraftSettings,
+    draft: ReportDraft,
     ctx: Ctx,
     save: ServerAction<SaveReportDraft>,
     data: Resource<Result<ReportPageData, UiError>>,
@@ -629,15 +467,15 @@ fn preview_section(ctx: Ctx, save: ServerAction<SaveReportDraft>) -> AnyView {
 }
 
 /// What a row shows; a row is rebuilt only when this changes.
-type RowKey = (i64, VersionState, i64, String, bool, Option<i64>);
+type RowKey = (i64, VersionStatus, i64, String, bool, Option<i64>);
 
-fn row_key(v: &VersionRow) -> RowKey {
+fn row_key(v: &ReportVersion) -> RowKey {
     (
         v.number,
-        v.state,
+        v.status,
         v.progress,
         v.progress_label.clone(),
-        v.shared,
+        v.shared_with_founders,
         v.shared_at,
     )
 }
@@ -671,7 +509,7 @@ fn versions_section(ctx: Ctx, poll_error: RwSignal<Option<String>>) -> AnyView {
     .into_any()
 }
 
-fn versions_body(base: Vec<VersionRow>, ctx: Ctx) -> AnyView {
+fn versions_body(base: Vec<ReportVersion>, ctx: Ctx) -> AnyView {
     let live = ctx.live;
     let rows = move || live.get().unwrap_or_else(|| base.clone());
     let next = {
@@ -685,7 +523,7 @@ fn versions_body(base: Vec<VersionRow>, ctx: Ctx) -> AnyView {
     let is_empty = empty.clone();
     let pending = ctx.issue.pending();
     let details = NodeRef::<leptos::html::Details>::new();
-    on_success(ctx.issue, move |_: VersionRow| {
+    on_success(ctx.issue, move |_: ReportVersion| {
         if let Some(d) = details.get_untracked() {
             d.set_open(false);
         }
@@ -730,11 +568,11 @@ fn versions_body(base: Vec<VersionRow>, ctx: Ctx) -> AnyView {
     .into_any()
 }
 
-fn version_row_view(v: VersionRow, ctx: Ctx) -> AnyView {
+fn version_row_view(v: ReportVersion, ctx: Ctx) -> AnyView {
     let number = v.number;
     let label = format!("v{number}");
-    let status = match v.state {
-        VersionState::Rendering => {
+    let status = match v.status {
+        VersionStatus::Rendering => {
             let progress_id = format!("version-{number}-progress");
             let text = if v.progress_label.trim().is_empty() {
                 "Queued".to_owned()
@@ -742,7 +580,7 @@ fn version_row_view(v: VersionRow, ctx: Ctx) -> AnyView {
                 v.progress_label.clone()
             };
             view! {
-                <span class="pill rendering">{v.state.label()}</span>
+                <span class="pill rendering">{v.status.label()}</span>
                 <div class="version-progress">
                     <label for=progress_id.clone()>{text}</label>
                     <progress id=progress_id max="100" value=v.progress data-testid="version-progress">
@@ -752,20 +590,20 @@ fn version_row_view(v: VersionRow, ctx: Ctx) -> AnyView {
             }
             .into_any()
         }
-        VersionState::Failed => view! {
-            <span class="pill failed">{v.state.label()}</span>
+        VersionStatus::Failed => view! {
+            <span class="pill failed">{v.status.label()}</span>
             <p class="field-error">{v.error.clone()}</p>
         }
         .into_any(),
-        VersionState::Issued => view! {
-            <span class="pill issued" data-testid="version-status">{v.state.label()}</span>
+        VersionStatus::Issued => view! {
+            <span class="pill issued" data-testid="version-status">{v.status.label()}</span>
         }
         .into_any(),
     };
-    let files = (v.state == VersionState::Issued).then(|| files_cell(&v, ctx));
-    let sharing = (v.state == VersionState::Issued).then(|| sharing_cell(&v, ctx));
+    let files = (v.status == VersionStatus::Issued).then(|| files_cell(&v, ctx));
+    let sharing = (v.status == VersionStatus::Issued).then(|| sharing_cell(&v, ctx));
     view! {
-        <tr id=format!("version-{number}") data-testid="report-version" data-state=v.state.as_str()>
+        <tr id=format!("version-{number}") data-testid="report-version" data-state=v.status.as_str()>
             <th scope="row">{label}</th>
             <td data-label="Issued">
                 {format_time(v.created_at)}
@@ -779,7 +617,7 @@ fn version_row_view(v: VersionRow, ctx: Ctx) -> AnyView {
     .into_any()
 }
 
-fn files_cell(v: &VersionRow, ctx: Ctx) -> AnyView {
+fn files_cell(v: &ReportVersion, ctx: Ctx) -> AnyView {
     let number = v.number;
     let label = format!("v{number}");
     let pending = ctx.verify.pending();
@@ -791,17 +629,22 @@ fn files_cell(v: &VersionRow, ctx: Ctx) -> AnyView {
             .filter(|r| r.number == number)
             .map(verify_result_view)
     };
-    let digests = v.files.clone();
+    // Each file with the digest stored when it was issued.
+    let files: Vec<(ReportFormat, String)> = ReportFormat::ALL
+        .into_iter()
+        .map(|format| (format, v.sha256(format).unwrap_or_default().to_owned()))
+        .collect();
+    let digests = files.clone();
     view! {
         <ul class="version-files">
-            {v.files.iter().map(|f| {
-                let href = ctx.file_href(&format!("v{number}.{}", f.extension), true);
+            {files.into_iter().map(|(format, sha256)| {
+                let href = ctx.file_href(&format!("v{number}.{}", format.extension()), true);
                 view! {
                     <li>
                         <a href=href download rel="external">
-                            <span class="visually-hidden">"Download "{label.clone()}" "</span>{f.label.clone()}
+                            <span class="visually-hidden">"Download "{label.clone()}" "</span>{format.label()}
                         </a>
-                        " "<code class="sha" title=format!("SHA-256 {}", f.sha256)>{short_sha(&f.sha256)}</code>
+                        " "<code class="sha" title=format!("SHA-256 {sha256}")>{short_sha(&sha256)}</code>
                     </li>
                 }
             }).collect_view()}
@@ -809,9 +652,9 @@ fn files_cell(v: &VersionRow, ctx: Ctx) -> AnyView {
         <details class="digests">
             <summary>"SHA-256 in full"</summary>
             <dl>
-                {digests.into_iter().map(|f| view! {
-                    <dt>{format!("report.{}", f.extension)}</dt>
-                    <dd><code class="sha-full">{f.sha256}</code></dd>
+                {digests.into_iter().map(|(format, sha256)| view! {
+                    <dt>{format!("report.{}", format.extension())}</dt>
+                    <dd><code class="sha-full">{sha256}</code></dd>
                 }).collect_view()}
             </dl>
         </details>
@@ -827,7 +670,7 @@ fn files_cell(v: &VersionRow, ctx: Ctx) -> AnyView {
     .into_any()
 }
 
-fn verify_result_view(r: VerifyResult) -> AnyView {
+fn verify_result_view(r: Verification) -> AnyView {
     if r.intact {
         return view! {
             <p class="banner ok verify-result" role="status" data-testid="verify-result">
@@ -852,11 +695,11 @@ fn verify_result_view(r: VerifyResult) -> AnyView {
     .into_any()
 }
 
-fn sharing_cell(v: &VersionRow, ctx: Ctx) -> AnyView {
+fn sharing_cell(v: &ReportVersion, ctx: Ctx) -> AnyView {
     let number = v.number;
     let label = format!("v{number}");
     let pending = ctx.share.pending();
-    if v.shared {
+    if v.shared_with_founders {
         let since = v
             .shared_at
             .map(|at| format!("Shared since {}", format_time(at)))

@@ -8,6 +8,9 @@
 //! notes) stays Markdown here; each renderer converts it for its own output with escaping.
 use serde::{Deserialize, Serialize};
 
+use crate::interventions::RoadmapInput;
+use crate::FieldError;
+
 /// The whole report. Plain data: labels are already words ("High", "Contradicted"), dates are
 /// YYYY-MM-DD, so templates need no logic beyond loops.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -363,4 +366,155 @@ impl LogoKind {
         }
         None
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The draft's settings and issued versions, as the API and the pages show them
+
+/// The executive summary's longest text; a report summary is a page, not a book.
+pub const MAX_SUMMARY_CHARS: usize = 20_000;
+
+/// The draft's settings as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportDraft {
+    pub summary: String,
+    pub roadmap_capacity: u32,
+    /// YYYY-MM-DD, or empty for "the day it is rendered".
+    pub roadmap_start: String,
+    /// 0 until first saved.
+    pub version: i64,
+}
+
+/// The draft form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportDraftInput {
+    #[serde(default)]
+    pub summary: String,
+    pub roadmap_capacity: String,
+    #[serde(default)]
+    pub roadmap_start: String,
+    /// The version this edit replaces (0 for a draft never saved).
+    pub version: i64,
+}
+
+impl ReportDraftInput {
+    /// (summary, engineers, start date or empty). The roadmap's fields follow the interventions
+    /// page's rules, reported under this form's field names.
+    pub fn parse(&self) -> Result<(String, u32, String), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let summary = self.summary.trim().to_owned();
+        if summary.chars().count() > MAX_SUMMARY_CHARS {
+            errors.push(FieldError::new(
+                "summary",
+                format!("The summary is longer than {MAX_SUMMARY_CHARS} characters; shorten it."),
+            ));
+        }
+        let roadmap = RoadmapInput {
+            capacity: self.roadmap_capacity.clone(),
+            start: self.roadmap_start.clone(),
+        }
+        .parse();
+        match roadmap {
+            Ok((capacity, start)) if errors.is_empty() => {
+                Ok((summary, capacity, start.unwrap_or_default()))
+            }
+            Ok(_) => Err(errors),
+            Err(problems) => {
+                errors.extend(problems.into_iter().map(|mut problem| {
+                    problem.field = format!("roadmap_{}", problem.field);
+                    problem
+                }));
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// Where an issued version is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    Rendering,
+    Issued,
+    Failed,
+}
+
+impl VersionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionStatus::Rendering => "rendering",
+            VersionStatus::Issued => "issued",
+            VersionStatus::Failed => "failed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VersionStatus::Rendering => "Rendering",
+            VersionStatus::Issued => "Issued",
+            VersionStatus::Failed => "Failed",
+        }
+    }
+}
+
+/// One issued version as lists show it (without its files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportVersion {
+    pub report_version_id: i64,
+    /// 1, 2, … within the engagement (shown as v1, v2).
+    pub number: i64,
+    pub status: VersionStatus,
+    /// 0 to 100 while rendering.
+    pub progress: i64,
+    pub progress_label: String,
+    /// Why rendering failed, when it did.
+    pub error: String,
+    pub model_sha256: String,
+    pub markdown_sha256: Option<String>,
+    pub html_sha256: Option<String>,
+    pub pdf_sha256: Option<String>,
+    pub pdf_bytes: Option<i64>,
+    pub issued_by: String,
+    pub shared_with_founders: bool,
+    pub shared_at: Option<i64>,
+    /// When it was issued (ms since the epoch).
+    pub created_at: i64,
+}
+
+impl ReportVersion {
+    pub fn label(&self) -> String {
+        format!("v{}", self.number)
+    }
+
+    pub fn sha256(&self, format: ReportFormat) -> Option<&str> {
+        match format {
+            ReportFormat::Pdf => self.pdf_sha256.as_deref(),
+            ReportFormat::Markdown => self.markdown_sha256.as_deref(),
+            ReportFormat::Html => self.html_sha256.as_deref(),
+        }
+    }
+}
+
+/// Each stored file's digest recomputed and compared with the one stored at issue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Verification {
+    pub number: i64,
+    pub files: Vec<FileCheck>,
+    /// True when every file (and the model) matches its digest.
+    pub intact: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FileCheck {
+    /// `model.json`, `report.md`, `report.html`, `report.pdf`
+    pub file: String,
+    pub stored_sha256: String,
+    pub computed_sha256: String,
+    pub matches: bool,
 }

@@ -12,7 +12,9 @@ use sqlx::Row;
 use tokio::sync::Semaphore;
 
 use super::build::{self, Edition};
-use super::model::Report;
+use super::model::{
+    FileCheck, Report, ReportDraft, ReportDraftInput, ReportVersion, Verification, VersionStatus,
+};
 use super::{render, LogoKind, ReportFormat};
 use crate::accounts::Member;
 use crate::clock::now_ms;
@@ -26,10 +28,6 @@ use crate::questionnaire::FounderAccess;
 /// The job that renders an issued version's files.
 pub const RENDER_REPORT_JOB: &str = "render_report";
 
-/// The executive summary's longest text; a report summary is a page, not a book.
-pub const MAX_SUMMARY_CHARS: usize = 20_000;
-/// The largest team a roadmap plans for.
-pub const MAX_CAPACITY: u32 = 50;
 /// The largest logo a firm may upload.
 pub const MAX_LOGO_BYTES: usize = 512 * 1024;
 /// A PDF up to this size goes with the e-mail as an attachment; larger ones only as a link.
@@ -43,72 +41,8 @@ fn renders() -> &'static Semaphore {
     RENDERS.get_or_init(|| Semaphore::new(CONCURRENT_RENDERS))
 }
 
-/// The draft's settings as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ReportDraft {
-    pub summary: String,
-    pub roadmap_capacity: u32,
-    /// YYYY-MM-DD, or empty for "the day it is rendered".
-    pub roadmap_start: String,
-    /// 0 until first saved.
-    pub version: i64,
-}
-
-/// The draft form as typed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ReportDraftInput {
-    #[serde(default)]
-    pub summary: String,
-    pub roadmap_capacity: String,
-    #[serde(default)]
-    pub roadmap_start: String,
-    /// The version this edit replaces (0 for a draft never saved).
-    pub version: i64,
-}
-
-impl ReportDraftInput {
-    fn parse(&self) -> Result<(String, u32, String)> {
-        let mut problems = Vec::new();
-        let summary = self.summary.trim().to_owned();
-        if summary.chars().count() > MAX_SUMMARY_CHARS {
-            problems.push(crate::FieldError::new(
-                "summary",
-                format!("The summary is longer than {MAX_SUMMARY_CHARS} characters; shorten it."),
-            ));
-        }
-        let capacity = match self.roadmap_capacity.trim().parse::<u32>() {
-            Ok(n) if (1..=MAX_CAPACITY).contains(&n) => n,
-            _ => {
-                problems.push(crate::FieldError::new(
-                    "roadmap_capacity",
-                    format!("Engineers must be a whole number from 1 to {MAX_CAPACITY}."),
-                ));
-                1
-            }
-        };
-        let start = self.roadmap_start.trim().to_owned();
-        if !start.is_empty() && !is_date(&start) {
-            problems.push(crate::FieldError::new(
-                "roadmap_start",
-                format!("\"{start}\" is not a date like 2027-01-04."),
-            ));
-        }
-        if problems.is_empty() {
-            Ok((summary, capacity, start))
-        } else {
-            Err(Error::Invalid(problems))
-        }
-    }
-}
-
 const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
-
-fn is_date(value: &str) -> bool {
-    time::Date::parse(value, DATE_FORMAT).is_ok()
-}
 
 fn today() -> String {
     time::OffsetDateTime::now_utc()
@@ -117,61 +51,12 @@ fn today() -> String {
         .unwrap_or_default()
 }
 
-/// Where an issued version is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum VersionStatus {
-    Rendering,
-    Issued,
-    Failed,
-}
-
 impl VersionStatus {
     fn from_db(value: &str) -> VersionStatus {
         match value {
             "issued" => VersionStatus::Issued,
             "failed" => VersionStatus::Failed,
             _ => VersionStatus::Rendering,
-        }
-    }
-}
-
-/// One issued version as lists show it (without its files).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ReportVersion {
-    pub report_version_id: i64,
-    /// 1, 2, … within the engagement (shown as v1, v2).
-    pub number: i64,
-    pub status: VersionStatus,
-    /// 0 to 100 while rendering.
-    pub progress: i64,
-    pub progress_label: String,
-    /// Why rendering failed, when it did.
-    pub error: String,
-    pub model_sha256: String,
-    pub markdown_sha256: Option<String>,
-    pub html_sha256: Option<String>,
-    pub pdf_sha256: Option<String>,
-    pub pdf_bytes: Option<i64>,
-    pub issued_by: String,
-    pub shared_with_founders: bool,
-    pub shared_at: Option<i64>,
-    /// When it was issued (ms since the epoch).
-    pub created_at: i64,
-}
-
-impl ReportVersion {
-    pub fn label(&self) -> String {
-        format!("v{}", self.number)
-    }
-
-    pub fn sha256(&self, format: ReportFormat) -> Option<&str> {
-        match format {
-            ReportFormat::Pdf => self.pdf_sha256.as_deref(),
-            ReportFormat::Markdown => self.markdown_sha256.as_deref(),
-            ReportFormat::Html => self.html_sha256.as_deref(),
         }
     }
 }
@@ -222,7 +107,9 @@ pub async fn draft(db: &Db, member: &Member, engagement_id: i64) -> Result<Repor
     Ok(match row {
         Some((summary, capacity, start, version)) => ReportDraft {
             summary,
-            roadmap_capacity: u32::try_from(capacity).unwrap_or(1).clamp(1, MAX_CAPACITY),
+            roadmap_capacity: u32::try_from(capacity)
+                .unwrap_or(1)
+                .clamp(1, crate::interventions::MAX_CAPACITY),
             roadmap_start: start,
             version,
         },
@@ -242,7 +129,7 @@ pub async fn save_draft(
     engagement_id: i64,
     input: &ReportDraftInput,
 ) -> Result<ReportDraft> {
-    let (summary, capacity, start) = input.parse()?;
+    let (summary, capacity, start) = input.parse().map_err(Error::Invalid)?;
     check_firm_engagement(db, member.firm_id, engagement_id).await?;
     let mut tx = db.begin_write().await?;
     let current: Option<i64> =
@@ -537,26 +424,6 @@ pub async fn version_file(
     };
     let sha = version.sha256(format).unwrap_or_default().to_owned();
     Ok((bytes, sha))
-}
-
-/// Each stored file's digest recomputed and compared with the one stored at issue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Verification {
-    pub number: i64,
-    pub files: Vec<FileCheck>,
-    /// True when every file (and the model) matches its digest.
-    pub intact: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct FileCheck {
-    /// `model.json`, `report.md`, `report.html`, `report.pdf`
-    pub file: String,
-    pub stored_sha256: String,
-    pub computed_sha256: String,
-    pub matches: bool,
 }
 
 pub async fn verify(
