@@ -627,27 +627,29 @@ pub async fn save_branding(
         )),
         None => None,
     };
-    let now = now_ms();
+    // The colour and the logo change together or not at all.
+    let mut tx = db.begin_write().await?;
     sqlx::query("update firms set report_accent = $2, updated_at = $3 where firm_id = $1")
         .bind(member.firm_id)
         .bind(&accent)
-        .bind(now)
-        .execute(db.pool())
+        .bind(now_ms())
+        .execute(&mut *tx)
         .await?;
     if let Some((kind, bytes)) = logo {
         sqlx::query("update firms set report_logo = $2, report_logo_kind = $3 where firm_id = $1")
             .bind(member.firm_id)
             .bind(bytes.to_vec())
             .bind(kind.as_str())
-            .execute(db.pool())
+            .execute(&mut *tx)
             .await?;
     } else if remove_logo {
         sqlx::query(
             "update firms set report_logo = null, report_logo_kind = null where firm_id = $1",
         )
         .bind(member.firm_id)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
     }
+    tx.commit().await?;
     Ok(())
 }
