@@ -317,7 +317,7 @@ async fn bad_draft_input_is_named_and_stale_edits_refused() {
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            reports::list_versions(&db, stranger.firm_id, id).await,
+            reports::list_versions(&db, stranger.firm_id, id, None, 25).await,
             Err(Error::NotFound)
         ));
     })
@@ -385,7 +385,7 @@ async fn issued_versions_render_through_the_job_and_stay_as_issued() {
         reports::share(&db, &member, id, 1, true, false, "http://plumbline.test")
             .await
             .expect("shared");
-        let versions = reports::list_versions(&db, member.firm_id, id)
+        let versions = reports::list_versions(&db, member.firm_id, id, None, 25)
             .await
             .expect("versions");
         assert_eq!(

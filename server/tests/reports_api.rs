@@ -293,6 +293,24 @@ async fn issued_versions_are_frozen_verifiable_and_shared_with_founders() {
         assert!(String::from_utf8(md2).expect("UTF-8").contains("Version two's summary."));
         let list = expect(call(&app, Method::GET, id, "/reports", &token), StatusCode::OK).await;
         assert_eq!(list["data"][0]["number"], 2, "newest first");
+        // Pages of versions, newest first, by keyset.
+        let first = expect(call(&app, Method::GET, id, "/reports?limit=1", &token), StatusCode::OK).await;
+        assert_eq!(first["data"][0]["number"], 2);
+        assert_eq!(first["meta"]["next_before"], 2);
+        let second = expect(
+            call(&app, Method::GET, id, "/reports?before=2&limit=1", &token),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(second["data"][0]["number"], 1);
+        for (query, field) in [("?limit=0", "limit"), ("?limit=101", "limit"), ("?before=x", "before")] {
+            let refused = expect(
+                call(&app, Method::GET, id, &format!("/reports{query}"), &token),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            assert_eq!(refused["error"]["field"], field, "{query}");
+        }
 
         // Tampering with a stored file is caught.
         sqlx::query("update report_versions set markdown = markdown || 'x' where engagement_id = $1 and number = 2")

@@ -74,9 +74,11 @@ pub async fn load_report_page(engagement_id: i64) -> Result<ReportPageData, UiEr
 pub async fn report_versions(engagement_id: i64) -> Result<Vec<ReportVersion>, UiError> {
     let member = current_member().await?;
     let state = app_state()?;
-    let versions = audit::reports::list_versions(&state.db, member.firm_id, engagement_id)
-        .await
-        .map_err(fail)?;
+    // The newest 100: an engagement issues a handful of versions, not pages of them.
+    let versions =
+        audit::reports::list_versions(&state.db, member.firm_id, engagement_id, None, 100)
+            .await
+            .map_err(fail)?;
     Ok(versions)
 }
 

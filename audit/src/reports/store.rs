@@ -355,17 +355,24 @@ fn select_versions(filter: &str) -> String {
     )
 }
 
-/// Issued versions, newest first.
+/// A page of versions when the caller names no size.
+pub const VERSION_PAGE_SIZE: i64 = 25;
+
+/// Issued versions, newest first: `limit` of them with a number below `before` (if given).
 pub async fn list_versions(
     db: &Db,
     firm_id: i64,
     engagement_id: i64,
+    before: Option<i64>,
+    limit: i64,
 ) -> Result<Vec<ReportVersion>> {
     check_firm_engagement(db, firm_id, engagement_id).await?;
-    let sql = select_versions("order by v.number desc limit 200");
+    let sql = select_versions("and v.number < $3 order by v.number desc limit $4");
     let rows = sqlx::query(&sql)
         .bind(firm_id)
         .bind(engagement_id)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit.clamp(1, 100))
         .fetch_all(db.pool())
         .await?;
     rows.iter().map(version_from_row).collect()

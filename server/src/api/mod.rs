@@ -170,6 +170,7 @@ pub use extract::{ApiJson, Caller};
         reports::ReportDraftBody,
         reports::StaleDraftBody,
         reports::ReportVersionList,
+        reports::VersionPageMeta,
         reports::ReportVersionBody,
         reports::VerificationBody,
         reports::ShareRequest,
