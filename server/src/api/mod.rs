@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod findings;
 mod interventions;
+mod paging;
 pub mod probes;
 mod questionnaire;
 mod reports;
@@ -157,7 +158,7 @@ pub use extract::{ApiJson, Caller};
         probes::StartRunRequest,
         probes::RunBody,
         probes::RunDetailBody,
-        probes::RunPageMeta,
+        paging::PageMeta,
         probes::RunList,
         probes::ClaimList,
         probes::ClaimMeta,
@@ -170,7 +171,6 @@ pub use extract::{ApiJson, Caller};
         reports::ReportDraftBody,
         reports::StaleDraftBody,
         reports::ReportVersionList,
-        reports::VersionPageMeta,
         reports::ReportVersionBody,
         reports::VerificationBody,
         reports::ShareRequest,

@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::findings::{engagement_path, item_path, stale_error, CountMeta};
+use super::paging::{page_meta, page_query, PageMeta, PageQuery};
 use super::{ApiError, ApiJson, Caller};
 use app::state::AppState;
 use audit::activity::Actor;
@@ -248,25 +249,10 @@ pub struct RunDetailBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RunPageMeta {
-    pub count: usize,
-    /// Pass as `before` for the next (older) page; absent on the last page.
-    pub next_before: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct RunList {
     /// Newest first.
     pub data: Vec<ProbeRun>,
-    pub meta: RunPageMeta,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct RunPageQuery {
-    /// A run id: list runs older than it.
-    pub before: Option<i64>,
-    /// 1 to 100, default 20.
-    pub limit: Option<i64>,
+    pub meta: PageMeta,
 }
 
 #[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/probe-runs", tag = "probes",
@@ -338,37 +324,22 @@ pub async fn start_run(
 }
 
 #[utoipa::path(get, path = "/api/v1/engagements/{engagement_id}/probe-runs", tag = "probes",
-    params(("engagement_id" = i64, Path, description = "Engagement id"), RunPageQuery),
+    params(("engagement_id" = i64, Path, description = "Engagement id"), PageQuery),
     responses((status = 200, body = RunList), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_runs(
     State(state): State<AppState>,
     caller: Caller,
     path: Result<Path<i64>, PathRejection>,
-    query: Result<Query<RunPageQuery>, QueryRejection>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<RunList>, ApiError> {
     let id = engagement_path(path, &caller.request_id)?;
-    let Query(query) = query.map_err(|_| {
-        caller.fail(audit::Error::invalid(
-            "before",
-            "before and limit are whole numbers.",
-        ))
-    })?;
-    let limit = query.limit.unwrap_or(store::RUN_PAGE_SIZE);
-    if !(1..=100).contains(&limit) {
-        return Err(caller.fail(audit::Error::invalid("limit", "limit is from 1 to 100.")));
-    }
-    let runs = store::list_runs(&state.db, caller.member.firm_id, id, query.before, limit)
+    let (before, limit) = page_query(query, store::RUN_PAGE_SIZE, &caller)?;
+    let runs = store::list_runs(&state.db, caller.member.firm_id, id, before, limit)
         .await
         .map_err(|e| caller.fail(e))?;
-    let next_before = (runs.len() as i64 == limit)
-        .then(|| runs.last().map(|r| r.id))
-        .flatten();
     Ok(Json(RunList {
-        meta: RunPageMeta {
-            count: runs.len(),
-            next_before,
-        },
+        meta: page_meta(runs.len(), limit, runs.last().map(|r| r.id)),
         data: runs,
     }))
 }

@@ -13,10 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::findings::{engagement_path, stale_error};
+use super::paging::{page_meta, page_query, PageMeta, PageQuery};
 use super::{ApiError, ApiJson, Caller};
 use crate::report_files::{download_name, file_response};
 use app::state::AppState;
@@ -76,25 +77,10 @@ pub struct StaleDraftBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VersionPageMeta {
-    pub count: usize,
-    /// Pass as `before` for the next (older) page; absent on the last page.
-    pub next_before: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct ReportVersionList {
     /// Newest first.
     pub data: Vec<ReportVersion>,
-    pub meta: VersionPageMeta,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct VersionPageQuery {
-    /// A version number: list the versions before it.
-    pub before: Option<i64>,
-    /// 1 to 100, default 25.
-    pub limit: Option<i64>,
+    pub meta: PageMeta,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -210,37 +196,22 @@ pub async fn save_draft(
 }
 
 #[utoipa::path(get, path = "/api/v1/engagements/{engagement_id}/reports", tag = "reports",
-    params(("engagement_id" = i64, Path, description = "Engagement id"), VersionPageQuery),
+    params(("engagement_id" = i64, Path, description = "Engagement id"), PageQuery),
     responses((status = 200, body = ReportVersionList), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_versions(
     State(state): State<AppState>,
     caller: Caller,
     path: Result<Path<i64>, PathRejection>,
-    query: Result<Query<VersionPageQuery>, QueryRejection>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<ReportVersionList>, ApiError> {
     let id = engagement_path(path, &caller.request_id)?;
-    let Query(query) = query.map_err(|_| {
-        caller.fail(audit::Error::invalid(
-            "before",
-            "before and limit are whole numbers.",
-        ))
-    })?;
-    let limit = query.limit.unwrap_or(domain::VERSION_PAGE_SIZE);
-    if !(1..=100).contains(&limit) {
-        return Err(caller.fail(audit::Error::invalid("limit", "limit is from 1 to 100.")));
-    }
-    let versions = domain::list_versions(&state.db, caller.member.firm_id, id, query.before, limit)
+    let (before, limit) = page_query(query, domain::VERSION_PAGE_SIZE, &caller)?;
+    let versions = domain::list_versions(&state.db, caller.member.firm_id, id, before, limit)
         .await
         .map_err(|e| caller.fail(e))?;
-    let next_before = (versions.len() as i64 == limit)
-        .then(|| versions.last().map(|v| v.number))
-        .flatten();
     Ok(Json(ReportVersionList {
-        meta: VersionPageMeta {
-            count: versions.len(),
-            next_before,
-        },
+        meta: page_meta(versions.len(), limit, versions.last().map(|v| v.number)),
         data: versions,
     }))
 }
