@@ -26,7 +26,10 @@ usage: cargo xtask <task>
 tasks:
   serve [--release] [--addr HOST:PORT]  build the site, then run the server (default 127.0.0.1:3000)
   site [--release]                      build the site into target/site only
-  test                                  fmt, clippy, tests on SQLite and PostgreSQL, browser test";
+  test                                  fmt, clippy, tests on SQLite and PostgreSQL, browser test
+  bench [ARGS]                          release build, then the benchmark harness: writes
+                                        BENCHMARKS.md and bench/results.json (ARGS go to
+                                        `plumbline-bench run`, e.g. --seconds 5 --connections 1,50)";
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Every native crate; `frontend` is checked for wasm on its own (see `test`).
@@ -54,7 +57,7 @@ fn main() -> ExitCode {
         None => ("", &[][..]),
     };
     match task {
-        "serve" | "site" | "test" => {}
+        "serve" | "site" | "test" | "bench" => {}
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
     let result = Workspace::locate().and_then(|ws| match task {
         "serve" => serve(&ws, rest, &mut steps),
         "site" => site(&ws, rest, &mut steps),
+        "bench" => bench(&ws, rest, &mut steps),
         _ if rest.is_empty() => test(&ws, &mut steps),
         _ => Err(format!("`test` takes no arguments\n\n{USAGE}").into()),
     });
@@ -237,6 +241,84 @@ fn test(ws: &Workspace, steps: &mut Steps) -> Result {
         return Err("some tests failed".into());
     }
     Ok(())
+}
+
+/// The benchmark harness. Release builds only here: debug timings say nothing. The tools it
+/// compares against are installed on first use, from Debian (wrk, Chromium, poppler, brotli,
+/// nginx), crates.io (oha) and PyPI (WeasyPrint, in a virtualenv in the cache folder).
+fn bench(ws: &Workspace, args: &[String], steps: &mut Steps) -> Result {
+    steps.total = 2 + SITE_STEPS + 1;
+
+    steps.next("tools: wrk, oha, Chromium, WeasyPrint, poppler, brotli, nginx");
+    ensure_debian_packages("/usr/bin/wrk", &["wrk"])?;
+    ensure_debian_packages("/usr/bin/brotli", &["brotli"])?;
+    ensure_debian_packages("/usr/sbin/nginx", &["nginx"])?;
+    ensure_poppler()?;
+    ensure_chromium()?;
+    let oha = ensure_oha()?;
+    let weasyprint = ensure_weasyprint()?;
+
+    steps.next("release build: server and harness");
+    run(&mut cargo([
+        "build", "--release", "-p", "server", "-p", "bench",
+    ]))?;
+    build_site(ws, true, steps)?;
+
+    steps.next("plumbline-bench run");
+    let release = ws.target.join("release");
+    let mut harness = Command::new(release.join("plumbline-bench"));
+    harness
+        .arg("run")
+        .arg("--plumbline")
+        .arg(release.join("plumbline"))
+        .arg("--site-root")
+        .arg(&ws.site)
+        .arg("--repo")
+        .arg(&ws.root)
+        .args(["--wrk", "/usr/bin/wrk", "--chromium", CHROMIUM])
+        .arg("--oha")
+        .arg(&oha)
+        .arg("--weasyprint")
+        .arg(&weasyprint)
+        .arg("--command")
+        .arg(std::iter::once("cargo xtask bench").chain(args.iter().map(String::as_str)).collect::<Vec<_>>().join(" "))
+        .args(args);
+    run(&mut harness)
+}
+
+/// oha from crates.io, built once into cargo's bin folder (a few minutes the first time).
+fn ensure_oha() -> Result<PathBuf> {
+    let home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let oha = home.join("bin").join("oha");
+    if oha.exists() {
+        println!("{} is installed", oha.display());
+    } else {
+        // Its own target folder: the install must not wait on the workspace build's lock.
+        run(cargo(["install", "oha", "--locked"]).env_remove("CARGO_TARGET_DIR"))?;
+    }
+    Ok(oha)
+}
+
+/// WeasyPrint from PyPI in a virtualenv of its own, next to the build cache.
+fn ensure_weasyprint() -> Result<PathBuf> {
+    ensure_debian_packages(
+        "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0",
+        &["libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"],
+    )?;
+    let home = env::var_os("HOME").ok_or("HOME is not set")?;
+    let venv = PathBuf::from(home).join(".cache/plumbline/weasyprint-venv");
+    let weasyprint = venv.join("bin").join("weasyprint");
+    if weasyprint.exists() {
+        println!("{} is installed", weasyprint.display());
+        return Ok(weasyprint);
+    }
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "weasyprint"]))?;
+    Ok(weasyprint)
 }
 
 // ---------------------------------------------------------------------------------------------
