@@ -3,11 +3,14 @@
 //! Queries are written once, in the SQL both engines accept (`$1` parameters, `returning`), and
 //! use only the types `Any` carries (i64, text). Where the engines differ (claiming a job), the
 //! caller asks `backend()`. See docs/adr/0002-one-sql-dialect-over-sqlx-any.md.
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::{Error, Result};
 
@@ -44,6 +47,44 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers that wait inside SQLite wait in its busy
+    /// handler, which sleeps 1, 2, 5 … up to 100 ms between tries, and they hold a pooled
+    /// connection while they sleep: with 50 founders autosaving, most of the pool sleeps and the
+    /// readers queue behind it. Waiting here instead is a FIFO queue that wakes the next writer
+    /// the moment the last one commits. PostgreSQL locks rows, not the database: no gate.
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A transaction that will write (see [`Db::begin_write`]). Use it as the transaction it
+/// wraps: `&mut *tx` is the connection, `commit` and `rollback` end it, and on SQLite the next
+/// writer goes in when it ends (or is dropped).
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -88,18 +129,30 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, backend })
+        let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Db {
+            pool,
+            backend,
+            write_gate,
+        })
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`:
     /// a deferred transaction that reads first and writes later fails at once with "database is
     /// locked" when another connection committed in between (WAL snapshots cannot be upgraded),
-    /// whereas an immediate one waits its turn under `busy_timeout`.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend {
+    /// whereas an immediate one waits its turn under `busy_timeout`. Before that, SQLite writers
+    /// of this process take their turn at the write gate (see `write_gate`), before they take a
+    /// pooled connection.
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        let turn = match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
-        })
+        };
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     pub fn pool(&self) -> &AnyPool {

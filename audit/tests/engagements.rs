@@ -411,3 +411,38 @@ async fn another_firm_sees_nothing_and_changes_nothing() {
     })
     .await;
 }
+
+/// Many writers at once (as 50 founders autosaving are): every write lands, none fails with
+/// "database is locked", and a write transaction dropped without commit lets the next one in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_all_land_and_an_abandoned_write_frees_the_turn() {
+    with_db(|db| async move {
+        let owner = owner(&db).await;
+        {
+            // Begun and dropped: rolled back, and on SQLite the write gate is released.
+            let _abandoned = db.begin_write().await.expect("a write transaction");
+        }
+        let mut writers = tokio::task::JoinSet::new();
+        for n in 0..40 {
+            let (db, owner) = (db.clone(), owner.clone());
+            writers.spawn(async move {
+                engagements::create(&db, &owner, &fields(&format!("Client {n}"), "API")).await
+            });
+        }
+        while let Some(done) = writers.join_next().await {
+            done.expect("the writer ran")
+                .expect("every concurrent write lands");
+        }
+        let page = list(
+            &db,
+            &owner,
+            EngagementQuery {
+                limit: Some(100),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(page.items.len(), 40);
+    })
+    .await;
+}

@@ -33,7 +33,11 @@ fn tree_of(root: u32) -> Vec<u32> {
     let mut parents: Vec<(u32, u32)> = Vec::new();
     if let Ok(entries) = fs::read_dir("/proc") {
         for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
                 continue;
             };
             let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -53,7 +57,12 @@ fn tree_of(root: u32) -> Vec<u32> {
     let mut i = 0;
     while i < tree.len() {
         let parent = tree[i];
-        tree.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(c, _)| *c));
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
         i += 1;
     }
     tree
@@ -148,8 +157,8 @@ pub async fn start_server(
     let addr = format!("127.0.0.1:{port}");
     let base = format!("http://{addr}");
     fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let log = fs::File::create(data_dir.join("server.log"))
-        .map_err(|e| format!("server log: {e}"))?;
+    let log =
+        fs::File::create(data_dir.join("server.log")).map_err(|e| format!("server log: {e}"))?;
     let started = Instant::now();
     let child = Command::new(plumbline)
         .args(["serve", "--addr", &addr])

@@ -45,9 +45,10 @@ pub struct RunArgs {
     /// Connection counts of the load points.
     #[arg(long, value_delimiter = ',', default_value = "1,50,200")]
     pub connections: Vec<u32>,
-    /// Also run bench/scale-out.sh (PostgreSQL only; about two minutes).
+    /// Leave out bench/scale-out.sh, which otherwise runs when PostgreSQL is available (about
+    /// two minutes).
     #[arg(long)]
-    pub scale_out: bool,
+    pub no_scale_out: bool,
     /// The command line to print as "how to reproduce".
     #[arg(long, default_value = "cargo xtask bench")]
     pub command: String,
@@ -187,7 +188,11 @@ pub async fn main(args: RunArgs) -> BenchResult {
         Err(e) => results.skipped.push(format!("wasm size: {e}")),
     }
 
-    if args.scale_out {
+    let postgres = args
+        .postgres
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty());
+    if postgres && !args.no_scale_out {
         step("scale-out: two servers and a worker on PostgreSQL behind nginx");
         let out = scratch.join("scale-out.json");
         let mut script = Command::new("bash");
@@ -205,7 +210,8 @@ pub async fn main(args: RunArgs) -> BenchResult {
     let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
     let json_path = args.repo.join("bench").join("results.json");
     std::fs::write(&json_path, json + "\n").map_err(|e| format!("{}: {e}", json_path.display()))?;
-    let notes = std::fs::read_to_string(args.repo.join("bench").join("notes.md")).unwrap_or_default();
+    let notes =
+        std::fs::read_to_string(args.repo.join("bench").join("notes.md")).unwrap_or_default();
     let md_path = args.repo.join("BENCHMARKS.md");
     std::fs::write(&md_path, crate::write::benchmarks_md(&results, &notes))
         .map_err(|e| format!("{}: {e}", md_path.display()))?;
@@ -246,7 +252,8 @@ async fn backend_run(
     let manifest = read_json(&manifest_path)?;
 
     step(&format!("{name}: start the release server"));
-    let server = proc::start_server(&args.plumbline, url, &args.site_root, &dir.join("data")).await?;
+    let server =
+        proc::start_server(&args.plumbline, url, &args.site_root, &dir.join("data")).await?;
     println!("cold start: {:.0} ms", server.cold_start_ms);
     // Let start-up work (migrations check, the worker's first poll) settle before reading memory.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -323,7 +330,8 @@ async fn backend_run(
 
     // The exports run on a server of their own, so its memory high-water mark is the report's.
     step(&format!("{name}: report export (fresh server)"));
-    let server = proc::start_server(&args.plumbline, url, &args.site_root, &dir.join("data")).await?;
+    let server =
+        proc::start_server(&args.plumbline, url, &args.site_root, &dir.join("data")).await?;
     let people = People::log_in(&server, &manifest, &dir).await?;
     let mut exports = Vec::new();
     let mut pdf_first = None;
@@ -374,7 +382,8 @@ async fn backend_run(
 async fn cold_start(args: &RunArgs, url: &str, dir: &Path) -> BenchResult<f64> {
     let mut best = f64::MAX;
     for _ in 0..5 {
-        let server = proc::start_server(&args.plumbline, url, &args.site_root, &dir.join("data")).await?;
+        let server =
+            proc::start_server(&args.plumbline, url, &args.site_root, &dir.join("data")).await?;
         best = best.min(server.cold_start_ms);
     }
     println!("cold start (best of 5): {best:.0} ms");
@@ -511,7 +520,10 @@ impl People {
             .ok_or("the manifest has no founders")?;
         let mut lines = String::new();
         for f in founders_list {
-            let token = f.get("token").and_then(Value::as_str).ok_or("a founder without token")?;
+            let token = f
+                .get("token")
+                .and_then(Value::as_str)
+                .ok_or("a founder without token")?;
             let cookie =
                 session_cookie(&client, server, "start_questionnaire", &[("token", token)]).await?;
             let name = f.get("founder_name").and_then(Value::as_str).unwrap_or("");
@@ -541,7 +553,10 @@ impl People {
             .await
             .map_err(|e| format!("GET {path}: {e}"))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| format!("GET {path}: {e}"))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| format!("GET {path}: {e}"))?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         if !status.is_success() {
             return Err(format!(

@@ -126,7 +126,11 @@ fn budgets(results: &Results) -> Vec<Budget> {
     if let Some(b) = sqlite {
         for p in b.loads.iter().filter(|p| p.connections == 50) {
             let autosave = p.route.starts_with("autosave");
-            let limit = if autosave { AUTOSAVE_P99_MS } else { PAGE_P99_MS };
+            let limit = if autosave {
+                AUTOSAVE_P99_MS
+            } else {
+                PAGE_P99_MS
+            };
             out.push(Budget {
                 what: format!("{}: p99 at 50 connections", p.route),
                 figure: format!("{:.1} ms ({} errors)", p.p99_ms, p.errors),
@@ -172,7 +176,10 @@ fn budgets(results: &Results) -> Vec<Budget> {
             let factor = w.seconds / r.ours.seconds.max(1e-9);
             out.push(Budget {
                 what: "PDF vs WeasyPrint".into(),
-                figure: format!("{factor:.1}× faster ({:.3} s vs {:.3} s)", r.ours.seconds, w.seconds),
+                figure: format!(
+                    "{factor:.1}× faster ({:.3} s vs {:.3} s)",
+                    r.ours.seconds, w.seconds
+                ),
                 limit: format!("≥ {WEASYPRINT_FACTOR:.0}×"),
                 met: Some(factor >= WEASYPRINT_FACTOR),
             });
@@ -227,13 +234,20 @@ fn probe_budgets(probes: Option<&Value>) -> Vec<Budget> {
     };
     if let Some(http) = p.get("http") {
         for q in ["p50", "p95", "p99"] {
-            let ours = http.pointer(&format!("/probe/{q}_ms")).and_then(Value::as_f64);
-            let oha = http.pointer(&format!("/oha/{q}_ms")).and_then(Value::as_f64);
+            let ours = http
+                .pointer(&format!("/probe/{q}_ms"))
+                .and_then(Value::as_f64);
+            let oha = http
+                .pointer(&format!("/oha/{q}_ms"))
+                .and_then(Value::as_f64);
             if let (Some(ours), Some(oha)) = (ours, oha) {
                 let deviation = (ours - oha).abs() / oha.max(1e-9);
                 out.push(Budget {
                     what: format!("HTTP probe {q} vs oha's"),
-                    figure: format!("{ours:.2} ms vs {oha:.2} ms ({:+.1} %)", (ours - oha) / oha.max(1e-9) * 100.0),
+                    figure: format!(
+                        "{ours:.2} ms vs {oha:.2} ms ({:+.1} %)",
+                        (ours - oha) / oha.max(1e-9) * 100.0
+                    ),
                     limit: format!("within {:.0} %", PROBE_DEVIATION * 100.0),
                     met: Some(deviation <= PROBE_DEVIATION),
                 });
@@ -241,7 +255,10 @@ fn probe_budgets(probes: Option<&Value>) -> Vec<Budget> {
         }
     }
     if let Some(seconds) = p.pointer("/postgres/seconds").and_then(Value::as_f64) {
-        let tables = p.pointer("/postgres/tables").and_then(Value::as_u64).unwrap_or(0);
+        let tables = p
+            .pointer("/postgres/tables")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         out.push(Budget {
             what: format!("PostgreSQL probe on {tables} tables"),
             figure: format!("{seconds:.2} s"),
@@ -287,7 +304,10 @@ fn write_backend(md: &mut String, b: &Backend) {
             "Report export of the large engagement through `GET /engagements/{{id}}/report/draft.*` \
              (client-side time to the last byte):\n"
         );
-        let _ = writeln!(md, "| Format | First | Again (unchanged) | Size |\n|---|--:|--:|--:|");
+        let _ = writeln!(
+            md,
+            "| Format | First | Again (unchanged) | Size |\n|---|--:|--:|--:|"
+        );
         for e in &b.exports {
             let _ = writeln!(
                 md,
@@ -312,7 +332,10 @@ fn write_report(md: &mut String, results: &Results) {
         "The large engagement's report (SQLite). Chromium and WeasyPrint turn our own HTML export \
          of the same report into PDF.\n"
     );
-    let _ = writeln!(md, "| Engine | Time | Peak memory | Pages | How |\n|---|--:|--:|--:|---|");
+    let _ = writeln!(
+        md,
+        "| Engine | Time | Peak memory | Pages | How |\n|---|--:|--:|--:|---|"
+    );
     for e in [Some(&r.ours), r.chromium.as_ref(), r.weasyprint.as_ref()]
         .into_iter()
         .flatten()

@@ -491,13 +491,19 @@ pub async fn request_fresh_link(db: &Db, token: &str, base_url: &str) -> Result<
     Ok(())
 }
 
-pub(crate) async fn record_progress(db: &Db, founder_invitation_id: i64, now: i64) -> Result<()> {
+/// Takes the connection of the save's own transaction: on SQLite a second write after the
+/// commit would queue for the write lock again.
+pub(crate) async fn record_progress(
+    conn: &mut sqlx::AnyConnection,
+    founder_invitation_id: i64,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "update founder_invitations set last_progress_at = $1 where founder_invitation_id = $2",
     )
     .bind(now)
     .bind(founder_invitation_id)
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }

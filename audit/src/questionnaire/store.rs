@@ -329,13 +329,13 @@ pub async fn save_answer(
             },
         )
         .await?;
+        if let Respondent::Founder(f) = who {
+            invitations::record_progress(&mut tx, f.founder_invitation_id, now).await?;
+        }
     }
     tx.commit().await?;
     if !written {
         return Ok(SaveOutcome::Stale { current });
-    }
-    if let Respondent::Founder(f) = who {
-        invitations::record_progress(db, f.founder_invitation_id, now).await?;
     }
     Ok(SaveOutcome::Saved { answer: current })
 }
