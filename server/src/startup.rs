@@ -227,6 +227,14 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .merge(crate::probe_files::router())
         .merge(crate::report_files::router())
         .route("/api/{*rest}", axum::routing::any(mw::api_not_found))
+        // The wasm bundle and its glue, as the `.br` or `.gz` copy a release build writes beside
+        // each file when the browser accepts it (the plain file otherwise).
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(settings.site_root.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .merge(pages_and_functions)
         .layer(
             ServiceBuilder::new()

@@ -378,3 +378,45 @@ async fn metrics_from_elsewhere_take_a_firm_owner() {
     )
     .await;
 }
+
+/// The wasm bundle and its glue go out as the precompressed copy a release build writes beside
+/// them, to browsers that accept it; others get the plain file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bundle_is_served_precompressed_when_the_browser_accepts_it() {
+    let site = std::env::temp_dir().join(common::unique("plumbline-site-"));
+    let pkg = site.join("pkg");
+    std::fs::create_dir_all(&pkg).expect("a pkg folder");
+    std::fs::write(pkg.join("plumbline.js"), "plain glue").expect("the plain file");
+    // ServeDir sends the copy as it is; its bytes need not be real gzip for this check.
+    std::fs::write(pkg.join("plumbline.js.gz"), "gzipped glue").expect("the .gz copy");
+    let root = site.clone();
+    with_app_settings(
+        move |settings| settings.site_root = root,
+        |app| async move {
+            let gzipped = app
+                .client
+                .get(app.url("/pkg/plumbline.js"))
+                .header("accept-encoding", "gzip, br")
+                .send()
+                .await
+                .expect("an answer");
+            assert_eq!(gzipped.status(), StatusCode::OK);
+            assert_eq!(
+                header(gzipped.headers(), "content-encoding").as_deref(),
+                Some("gzip")
+            );
+            assert_eq!(gzipped.text().await.expect("a body"), "gzipped glue");
+
+            let plain = app
+                .client
+                .get(app.url("/pkg/plumbline.js"))
+                .send()
+                .await
+                .expect("an answer");
+            assert_eq!(header(plain.headers(), "content-encoding"), None);
+            assert_eq!(plain.text().await.expect("a body"), "plain glue");
+        },
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&site);
+}

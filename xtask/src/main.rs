@@ -354,6 +354,8 @@ fn build_site(ws: &Workspace, release: bool, steps: &mut Steps) -> Result {
         .input_path(&wasm)
         .out_name("plumbline")
         .typescript(false)
+        // The name section only names functions for debuggers: 8 of the 14 MB of a release build.
+        .remove_name_section(release)
         .web(true)
         .map_err(|e| format!("wasm-bindgen: {e:#}"))?
         .generate(&pkg)
@@ -370,6 +372,34 @@ fn build_site(ws: &Workspace, release: bool, steps: &mut Steps) -> Result {
     }
     let copied = copy_dir(&ws.root.join("public"), &ws.site)?;
     println!("public/ -> target/site/ ({copied} files)");
+    if release {
+        precompress(&pkg)?;
+    }
+    Ok(())
+}
+
+/// Writes `.gz` (and `.br`, when brotli is installed) beside each file of `pkg/`: the server
+/// sends those to browsers that accept them, so the wasm crosses the network compressed
+/// without being compressed again on every request.
+fn precompress(pkg: &Path) -> Result {
+    let brotli = Path::new("/usr/bin/brotli").exists();
+    for entry in fs::read_dir(pkg)? {
+        let path = entry?.path();
+        let compressible = matches!(
+            path.extension().and_then(OsStr::to_str),
+            Some("wasm" | "js" | "css")
+        );
+        if !compressible {
+            continue;
+        }
+        run(Command::new("gzip").args(["-9", "-k", "-f"]).arg(&path))?;
+        if brotli {
+            run(Command::new("brotli").args(["-q", "11", "-k", "-f"]).arg(&path))?;
+        }
+    }
+    if !brotli {
+        println!("brotli is not installed: only .gz copies were written");
+    }
     Ok(())
 }
 
