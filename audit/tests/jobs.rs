@@ -426,3 +426,48 @@ async fn two_workers_racing_on_sqlite_run_every_job_exactly_once() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_asked_to_stop_finishes_its_job_and_stops_although_the_queue_is_not_empty() {
+    with_db(|db| async move {
+        const JOBS: usize = 20;
+        for _ in 0..JOBS {
+            enqueue(&db, "slow", None).await;
+        }
+        let runs: Runs = Arc::default();
+        let recorded_runs = runs.clone();
+        let worker = Worker::new(db.clone(), "stopping").handle("slow", move |job: Job| {
+            let runs = recorded_runs.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                runs.lock().expect("runs lock").push(job.job_id);
+                Ok(())
+            }
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(worker.run(Duration::from_millis(10), async move {
+            let _ = stopped.await;
+        }));
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        let _ = stop.send(());
+        tokio::time::timeout(Duration::from_secs(5), running)
+            .await
+            .expect("the worker stops")
+            .expect("the worker task");
+
+        let ran = recorded(&runs).len();
+        assert!(
+            (1..JOBS).contains(&ran),
+            "the worker stopped between jobs instead of draining the queue ({ran} of {JOBS} ran)"
+        );
+        assert_eq!(
+            jobs::count_by_status(&db).await.expect("counts"),
+            vec![
+                ("done".to_owned(), ran as i64),
+                ("queued".to_owned(), (JOBS - ran) as i64)
+            ],
+            "what it did not run is queued for others, none left running"
+        );
+    })
+    .await;
+}

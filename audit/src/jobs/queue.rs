@@ -301,8 +301,8 @@ impl Worker {
         Ok(true)
     }
 
-    /// Runs until `shutdown` resolves, then gives back what it holds. Polls every `idle` when the
-    /// queue is empty.
+    /// Runs until `shutdown` resolves (the job in hand is finished first), then gives back what it
+    /// holds. Polls every `idle` when the queue is empty.
     pub async fn run(self, idle: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
@@ -314,7 +314,13 @@ impl Worker {
                 }
             };
             if busy {
-                continue;
+                // Between jobs a stop request wins: on a queue that never empties the worker
+                // would otherwise never look at it, and a stopping instance would keep claiming.
+                tokio::select! {
+                    biased;
+                    _ = &mut shutdown => break,
+                    _ = std::future::ready(()) => continue,
+                }
             }
             tokio::select! {
                 _ = &mut shutdown => break,
