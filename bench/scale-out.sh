@@ -23,9 +23,9 @@
 #   SCALE_OUT_ENQUEUERS  clients issuing report versions side by side, each on its own
 #                        engagements (default 2: an issue is then nearly always in flight)
 #   SCALE_OUT_ENQUEUE_EVERY  seconds each waits between issues (default 0.5)
-#   SCALE_OUT_DRAIN_SECS  how long to wait for the queue to empty after the load (default 420:
-#                        the job lease is 5 minutes, and a job the killed instance held waits
-#                        for it to run out)
+#   SCALE_OUT_DRAIN_SECS  how long to wait for the queue to empty after the load (default 120:
+#                        the job lease is 30 s, renewed while a job runs, and a job the killed
+#                        instance held waits for it to run out)
 # Needs nginx, wrk, curl, jq, psql, openssl. Exits 0 when every check passes, 1 when one fails, 2 when
 # the run could not be made.
 set -euo pipefail
@@ -64,7 +64,7 @@ port_b=$((port + 2))
 connections=${SCALE_OUT_CONNECTIONS:-16}
 enqueuers=${SCALE_OUT_ENQUEUERS:-2}
 enqueue_every=${SCALE_OUT_ENQUEUE_EVERY:-0.5}
-drain_secs=${SCALE_OUT_DRAIN_SECS:-420}
+drain_secs=${SCALE_OUT_DRAIN_SECS:-120}
 nginx_bin=${NGINX:-/usr/sbin/nginx}
 base=http://127.0.0.1:$port
 database_url=postgres://$pg_user@$pg_host:$pg_port/$db_name

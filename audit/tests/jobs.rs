@@ -471,3 +471,41 @@ async fn a_worker_asked_to_stop_finishes_its_job_and_stops_although_the_queue_is
     })
     .await;
 }
+
+/// A job that runs longer than its lease keeps it: its worker renews the lease while the job
+/// runs, so no other worker claims it and it runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_job_keeps_its_lease_while_its_worker_lives() {
+    with_db(|db| async move {
+        let job_id = enqueue(&db, "slow", None).await;
+        let runs: Runs = Arc::default();
+        let slow_runs = runs.clone();
+        let slow = Worker::new(db.clone(), "slow")
+            .with_lease(Duration::from_millis(300))
+            .handle("slow", move |job: Job| {
+                let runs = slow_runs.clone();
+                async move {
+                    // Four leases long.
+                    tokio::time::sleep(Duration::from_millis(1200)).await;
+                    runs.lock().expect("runs lock").push(job.job_id);
+                    Ok(())
+                }
+            });
+        let running = tokio::spawn(async move { slow.run_once().await });
+
+        let other = Worker::new(db.clone(), "other")
+            .with_lease(Duration::from_millis(300))
+            .handle("slow", recorder(runs.clone()));
+        for _ in 0..8 {
+            tokio::time::sleep(Duration::from_millis(120)).await;
+            assert!(
+                !other.run_once().await.expect("run"),
+                "the running job's lease is renewed, so it is not runnable elsewhere"
+            );
+        }
+        assert!(running.await.expect("the worker ran").expect("run"));
+        assert_eq!(recorded(&runs), vec![job_id], "the job ran exactly once");
+        assert_eq!(job(&db, job_id).await.status, JobStatus::Done);
+    })
+    .await;
+}

@@ -21,7 +21,11 @@ use crate::db::{Backend, Db};
 use crate::error::{Error, Result};
 
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
+/// A running job's worker renews its lease every third of this (see `Worker::run_once`), so a
+/// long job keeps its lease however long it runs, and a job whose worker died is claimed again
+/// within this time. (It was 5 minutes without renewal: the scale-out run waited that long for
+/// the job of a killed instance, and a job over 5 minutes could run twice.)
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 const JOB_COLUMNS: &str =
     "job_id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at";
@@ -111,6 +115,19 @@ pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>
         .fetch_optional(db.pool())
         .await?;
     Ok(job)
+}
+
+/// Extends the lease `worker` holds on a running job. Returns false when it no longer holds it.
+pub async fn renew(db: &Db, job_id: i64, worker: &str, lease: Duration) -> Result<bool> {
+    let renewed = sqlx::query(
+        "update jobs set lease_until = $1 where job_id = $2 and status = 'running' and lease_owner = $3",
+    )
+    .bind(now_ms() + lease.as_millis() as i64)
+    .bind(job_id)
+    .bind(worker)
+    .execute(db.pool())
+    .await?;
+    Ok(renewed.rows_affected() == 1)
 }
 
 /// Marks a claimed job done. Returns false when `worker` no longer holds the lease.
@@ -283,9 +300,28 @@ impl Worker {
             return Ok(false);
         };
         let span = tracing::info_span!("job", job_id = job.job_id, kind = %job.kind, attempt = job.attempts);
-        let outcome = match self.handlers.get(&job.kind) {
-            Some(handler) => handler(job.clone()).instrument(span).await,
-            None => Err(format!("no handler for job kind {:?}", job.kind)),
+        let work = async {
+            match self.handlers.get(&job.kind) {
+                Some(handler) => handler(job.clone()).instrument(span).await,
+                None => Err(format!("no handler for job kind {:?}", job.kind)),
+            }
+        };
+        tokio::pin!(work);
+        // The heartbeat: while the job runs its lease is renewed every third of the lease.
+        let mut heartbeat = tokio::time::interval(self.lease / 3);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        heartbeat.tick().await; // the first tick is immediate; the claim just set the lease
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut work => break outcome,
+                _ = heartbeat.tick() => {
+                    match renew(&self.db, job.job_id, &self.name, self.lease).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!("lease lost while the job runs"),
+                        Err(e) => tracing::warn!(error = %e, "could not renew the job's lease"),
+                    }
+                }
+            }
         };
         match outcome {
             Ok(()) => {
