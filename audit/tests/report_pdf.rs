@@ -4,9 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use audit::reports::fixture::{hostile_report, sample_report, HOSTILE};
+use std::sync::{Arc, Mutex};
+
+use audit::reports::cache::{RenderCache, RenderKey};
+use audit::reports::fixture::{hostile_report, large_report, sample_report, HOSTILE};
 use audit::reports::render::{pdf, typst_source};
-use audit::reports::{Report, SECTION_TITLES};
+use audit::reports::{render_cached, Report, ReportFormat, SECTION_TITLES};
 
 /// A PDF written to a temporary folder (kept as long as the value lives).
 struct WrittenPdf {
@@ -296,4 +299,113 @@ fn a_report_of_empty_strings_typesets() {
     report.summary.top_interventions = vec![String::new()];
     let bytes = typeset(&report);
     assert!(bytes.starts_with(b"%PDF-"));
+}
+
+#[test]
+fn the_large_report_typesets_to_about_fifty_pages() {
+    let report = large_report();
+    let started = Instant::now();
+    let bytes = typeset(&report);
+    let elapsed = started.elapsed();
+    keep_for_people("report-large.pdf", &bytes);
+    let file = write(&bytes);
+    let pages = page_count(&file);
+    println!(
+        "large report: {pages} pages, {} bytes, typeset in {elapsed:?}",
+        bytes.len()
+    );
+    assert!((40..=80).contains(&pages), "{pages} pages");
+    let text = visible_text(&file);
+    for title in SECTION_TITLES {
+        assert!(text.contains(title), "section {title:?} missing");
+    }
+    let last = report.findings.last().expect("findings");
+    assert!(text.contains(&last.title), "the last finding is missing");
+}
+
+fn cache(entries: usize, bytes: usize) -> Mutex<RenderCache> {
+    Mutex::new(RenderCache::new(entries, bytes))
+}
+
+async fn through(cache: &Mutex<RenderCache>, report: &Report, format: ReportFormat) -> Vec<u8> {
+    render_cached(cache, report.clone(), None, format)
+        .await
+        .unwrap_or_else(|error| panic!("the report renders: {error}"))
+}
+
+#[tokio::test]
+async fn the_render_cache_gives_the_same_bytes_for_the_same_report() {
+    let cache = cache(8, 64 * 1024 * 1024);
+    let report = sample_report();
+    let first = through(&cache, &report, ReportFormat::Pdf).await;
+    assert!(first.starts_with(b"%PDF-"));
+    let again = through(&cache, &report, ReportFormat::Pdf).await;
+    assert_eq!(first, again);
+    assert_eq!(cache.lock().expect("the cache").len(), 1);
+
+    // What is kept is what is served, without typesetting again.
+    let key = RenderKey::new(&report, None, ReportFormat::Pdf);
+    cache
+        .lock()
+        .expect("the cache")
+        .insert(key, Arc::new(b"kept".to_vec()));
+    assert_eq!(through(&cache, &report, ReportFormat::Pdf).await, b"kept");
+}
+
+#[tokio::test]
+async fn any_change_to_the_report_renders_it_again() {
+    let cache = cache(16, 64 * 1024 * 1024);
+    let report = sample_report();
+    let base = through(&cache, &report, ReportFormat::Pdf).await;
+
+    let mut dated = report.clone();
+    dated.cover.date = "2026-12-03".into();
+    let mut retitled = report.clone();
+    retitled.findings[0].title = "Latency percentiles are averages".into();
+    let mut accented = report.clone();
+    accented.cover.firm.accent = "#7a1f1f".into();
+    for changed in [&dated, &retitled, &accented] {
+        let bytes = through(&cache, changed, ReportFormat::Pdf).await;
+        assert_ne!(bytes, base, "a changed report gave the same PDF");
+    }
+    let markdown = through(&cache, &retitled, ReportFormat::Markdown).await;
+    assert!(String::from_utf8_lossy(&markdown).contains("Latency percentiles are averages"));
+
+    // A logo is part of the input too.
+    let mut branded = report.clone();
+    branded.cover.firm.logo = Some(audit::reports::LogoRef {
+        extension: "svg".into(),
+        media_type: "image/svg+xml".into(),
+    });
+    let logo = br##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#1f4e79"/></svg>"##;
+    let with_logo = render_cached(
+        &cache,
+        branded.clone(),
+        Some(logo.to_vec()),
+        ReportFormat::Pdf,
+    )
+    .await
+    .expect("typesets with a logo");
+    let other_logo = logo
+        .iter()
+        .map(|b| if *b == b'1' { b'2' } else { *b })
+        .collect();
+    let with_other = render_cached(&cache, branded, Some(other_logo), ReportFormat::Pdf)
+        .await
+        .expect("typesets with another logo");
+    assert_ne!(with_logo, with_other, "another logo gave the same PDF");
+}
+
+#[tokio::test]
+async fn the_render_cache_stays_within_its_bounds() {
+    let budget = 4 * 1024 * 1024;
+    let cache = cache(3, budget);
+    for day in 1..=6 {
+        let mut report = sample_report();
+        report.cover.date = format!("2026-12-{day:02}");
+        through(&cache, &report, ReportFormat::Html).await;
+        let kept = cache.lock().expect("the cache");
+        assert!(kept.len() <= 3, "{} entries", kept.len());
+        assert!(kept.bytes() <= budget, "{} bytes", kept.bytes());
+    }
 }

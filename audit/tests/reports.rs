@@ -273,6 +273,50 @@ async fn the_markdown_of_a_real_engagement_matches_its_snapshot() {
 }
 
 #[tokio::test]
+async fn a_draft_rendered_again_is_the_same_until_the_engagement_changes() {
+    with_db(|db| async move {
+        let member = owner(&db).await;
+        let id = filled(&db, &member).await;
+        let html = |db: Db, member: Member| async move {
+            let bytes = reports::render_draft(&db, &member, id, ReportFormat::Html)
+                .await
+                .expect("the HTML");
+            String::from_utf8(bytes).expect("UTF-8")
+        };
+        let first = html(db.clone(), member.clone()).await;
+        assert_eq!(html(db.clone(), member.clone()).await, first);
+
+        // A finding renamed: the draft is rendered again with the new title.
+        let renamed = finding(
+            &db,
+            &member,
+            id,
+            "database",
+            "medium",
+            "Queries without a limit",
+        )
+        .await;
+        let with_new = html(db.clone(), member.clone()).await;
+        assert_ne!(with_new, first);
+        let input = FindingInput {
+            area: "database".to_owned(),
+            severity: "medium".to_owned(),
+            title: "Queries without a row limit".to_owned(),
+            confidence: "high".to_owned(),
+            version: 1,
+            ..Default::default()
+        };
+        findings::update_finding(&db, &member, id, renamed, &input)
+            .await
+            .expect("the finding is renamed");
+        let after = html(db.clone(), member.clone()).await;
+        assert!(after.contains("Queries without a row limit"));
+        assert!(!after.contains("Queries without a limit"));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn bad_draft_input_is_named_and_stale_edits_refused() {
     with_db(|db| async move {
         let member = owner(&db).await;

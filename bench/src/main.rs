@@ -3,11 +3,14 @@
 //! others; each can also be run alone while working on one number.
 use std::path::PathBuf;
 
+use bench::seed;
 use clap::{Parser, Subcommand};
 
+mod load;
 mod probes;
+mod proc;
 mod run;
-mod seed;
+mod write;
 
 #[derive(Debug, Parser)]
 #[command(name = "plumbline-bench", about = "Plumbline's benchmark harness")]

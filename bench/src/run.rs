@@ -260,7 +260,7 @@ async fn backend_run(
     let idle_rss_mb = proc::rss_mb(server.pid());
     println!("idle memory: {idle_rss_mb:.1} MB");
 
-    let people = People::log_in(&server, &manifest, &dir).await?;
+    let people = People::log_in(&server, &manifest, &dir, true).await?;
     let large = manifest_i64(&manifest, "large_engagement_id")?;
     let targets = vec![
         Target {
@@ -332,7 +332,8 @@ async fn backend_run(
     step(&format!("{name}: report export (fresh server)"));
     let server =
         proc::start_server(&args.plumbline, url, &args.site_root, &dir.join("data")).await?;
-    let people = People::log_in(&server, &manifest, &dir).await?;
+    // Founder links work once: the founders logged in above; the exports need only the member.
+    let people = People::log_in(&server, &manifest, &dir, false).await?;
     let mut exports = Vec::new();
     let mut pdf_first = None;
     for format in ["pdf", "md", "html"] {
@@ -497,7 +498,12 @@ struct People {
 }
 
 impl People {
-    async fn log_in(server: &Server, manifest: &Value, dir: &Path) -> BenchResult<People> {
+    async fn log_in(
+        server: &Server,
+        manifest: &Value,
+        dir: &Path,
+        with_founders: bool,
+    ) -> BenchResult<People> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -519,7 +525,7 @@ impl People {
             .and_then(Value::as_array)
             .ok_or("the manifest has no founders")?;
         let mut lines = String::new();
-        for f in founders_list {
+        for f in founders_list.iter().filter(|_| with_founders) {
             let token = f
                 .get("token")
                 .and_then(Value::as_str)

@@ -498,3 +498,179 @@ async fn the_owner_brands_the_report_and_bad_branding_is_refused() {
     })
     .await;
 }
+
+/// An engagement filled through the API from the large fixture report (60 findings, 25
+/// interventions with dependencies, 30 decision records, every question answered), for timing.
+async fn large_engagement(app: &TestApp) -> (reqwest::Client, i64) {
+    use std::collections::HashMap;
+    let large = audit::reports::fixture::large_report();
+    let email = common::unique_email("owner-");
+    let owner = app.sign_up(&email).await;
+    let token = app.api_token(&owner).await;
+    let id = app.create_engagement(&token, "Acme Rockets").await["engagement_id"]
+        .as_i64()
+        .expect("an engagement_id");
+    let area_key: HashMap<&str, &str> = large
+        .areas
+        .iter()
+        .map(|a| (a.title.as_str(), a.key.as_str()))
+        .collect();
+    let mut finding_ids = HashMap::new();
+    for f in &large.findings {
+        let created = expect(
+            call(app, Method::POST, id, "/findings", &token).json(&j!({
+                "area": area_key[f.area.as_str()],
+                "severity": f.severity.to_lowercase(),
+                "title": f.title,
+                "description": f.description,
+                "confidence": f.confidence.to_lowercase(),
+            })),
+            StatusCode::CREATED,
+        )
+        .await;
+        finding_ids.insert(f.reference.clone(), created["data"]["finding_id"].clone());
+    }
+    let mut interventions = large.interventions.clone();
+    interventions.sort_by_key(|i| i.reference[2..].parse::<u32>().unwrap_or(0));
+    let mut intervention_ids = HashMap::new();
+    for i in &interventions {
+        let depends_on: Vec<&Value> = i.depends_on.iter().map(|r| &intervention_ids[r]).collect();
+        let fixes: Vec<&Value> = i.fixes.iter().map(|r| &finding_ids[r]).collect();
+        let created = expect(
+            call(app, Method::POST, id, "/interventions", &token).json(&j!({
+                "title": i.title,
+                "rationale": i.rationale,
+                "impact": i.impact.to_string(),
+                "expected_effect": i.expected_effect,
+                "effort_weeks": i.effort_weeks.to_string(),
+                "confidence": i.confidence.to_lowercase(),
+                "depends_on": depends_on,
+                "finding_ids": fixes,
+            })),
+            StatusCode::CREATED,
+        )
+        .await;
+        intervention_ids.insert(
+            i.reference.clone(),
+            created["data"]["intervention_id"].clone(),
+        );
+    }
+    for d in &large.decisions {
+        expect(
+            call(app, Method::POST, id, "/decisions", &token).json(&j!({
+                "title": d.title,
+                "status": "accepted",
+                "context": d.context,
+                "options": d.options,
+                "decision": d.decision,
+                "consequences": d.consequences,
+                "deciders": d.deciders,
+                "decided_on": d.decided_on,
+            })),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let questionnaire = expect(
+        call(app, Method::GET, id, "/questionnaire", &token),
+        StatusCode::OK,
+    )
+    .await;
+    // "Not applicable" is refused for some questions; these four fit every one.
+    let choices = ["yes", "partly", "no", "dont_know"];
+    let mut n = 0;
+    for area in questionnaire["data"]["areas"].as_array().expect("areas") {
+        for question in area["questions"].as_array().expect("questions") {
+            let qid = question["id"].as_str().expect("a question id");
+            expect(
+                call(app, Method::PUT, id, &format!("/questionnaire/answers/{qid}"), &token).json(
+                    &j!({
+                        "choice": choices[n % choices.len()],
+                        "notes": if n % 2 == 0 { "We measure *averages*; the limit is in a wiki page from 2024." } else { "" },
+                        "version": 0,
+                    }),
+                ),
+                StatusCode::OK,
+            )
+            .await;
+            n += 1;
+        }
+    }
+    expect(
+        call(app, Method::PUT, id, "/report-draft", &token).json(&j!({
+            "summary": large.summary.text,
+            "roadmap_capacity": "3",
+            "roadmap_start": "2027-01-04",
+            "version": 0,
+        })),
+        StatusCode::OK,
+    )
+    .await;
+    (owner, id)
+}
+
+/// Prints how long the draft of a large report takes through the browser route, first and
+/// again unchanged. For measuring by hand in release; nothing here is asserted about time:
+/// `cargo test --release -p server --test reports_api -- --ignored --nocapture large_draft`
+#[tokio::test]
+#[ignore = "timing, run by hand in release"]
+async fn large_draft_export_timings() {
+    with_app(|app| async move {
+        let (owner, id) = large_engagement(&app).await;
+        for format in ["pdf", "md", "html"] {
+            for attempt in ["first", "again", "again"] {
+                let started = std::time::Instant::now();
+                let response = app
+                    .get(
+                        &owner,
+                        &format!("/engagements/{id}/report/draft.{format}?download=1"),
+                    )
+                    .await;
+                assert_eq!(response.status(), StatusCode::OK);
+                let bytes = response.bytes().await.expect("a body").len();
+                println!(
+                    "draft.{format} {attempt}: {:?} ({bytes} bytes)",
+                    started.elapsed()
+                );
+            }
+        }
+    })
+    .await;
+}
+
+/// Prints how long the large fixture report takes in each format (the first render and the best
+/// of two more) and the process's peak memory. For measuring by hand in release, alone so the
+/// peak is this test's; nothing is asserted about time:
+/// `cargo test --release -p server --test reports_api -- --ignored --nocapture --exact large_report_render_timings`
+#[test]
+#[ignore = "timing, run by hand in release"]
+fn large_report_render_timings() {
+    use audit::reports::render;
+    let report = audit::reports::fixture::large_report();
+    let time = |label: &str, work: &mut dyn FnMut() -> usize| {
+        let mut runs = Vec::new();
+        let mut size = 0;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            size = std::hint::black_box(work());
+            runs.push(started.elapsed());
+        }
+        let best = runs[1..].iter().min().copied().unwrap_or_default();
+        println!(
+            "{label}: first {:?}, best of two more {best:?} ({size} bytes)",
+            runs[0]
+        );
+    };
+    time("typst source", &mut || render::typst_source(&report).len());
+    time("pdf", &mut || {
+        render::pdf(&report, None).expect("typesets").len()
+    });
+    time("markdown", &mut || render::markdown(&report).len());
+    time("html", &mut || render::html(&report, None).len());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: unknown");
+    println!("peak memory: {peak}");
+}

@@ -69,8 +69,10 @@ fn engine() -> &'static Engine {
 /// Typesets `job` into PDF bytes. CPU-bound and not cancellable: callers in async code run it on
 /// a blocking thread and bound how many run at once.
 pub fn pdf(job: &Job<'_>) -> Result<Vec<u8>, TypesetError> {
+    let t0 = std::time::Instant::now();
     let world = MemoryWorld::new(job)?;
     let compiled = typst::compile::<PagedDocument>(&world);
+    let t1 = t0.elapsed();
     let result = compiled
         .output
         .map_err(|errors| world.describe(&errors))
@@ -81,8 +83,19 @@ pub fn pdf(job: &Job<'_>) -> Result<Vec<u8>, TypesetError> {
             };
             typst_pdf::pdf(&document, &options).map_err(|errors| world.describe(&errors))
         });
-    // Typst memoizes every distinct input; without this the cache grows with each new report.
-    comemo::evict(0);
+    let t2 = t0.elapsed();
+    let age: usize = std::env::var("EXP_EVICT_AGE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    comemo::evict(age);
+    if std::env::var_os("EXP_TIMING").is_some() {
+        eprintln!(
+            "EXP compile {t1:?} export {:?} evict {:?}",
+            t2 - t1,
+            t0.elapsed() - t2
+        );
+    }
     result
 }
 

@@ -260,7 +260,12 @@ fn bench(ws: &Workspace, args: &[String], steps: &mut Steps) -> Result {
 
     steps.next("release build: server and harness");
     run(&mut cargo([
-        "build", "--release", "-p", "server", "-p", "bench",
+        "build",
+        "--release",
+        "-p",
+        "server",
+        "-p",
+        "bench",
     ]))?;
     build_site(ws, true, steps)?;
 
@@ -281,7 +286,12 @@ fn bench(ws: &Workspace, args: &[String], steps: &mut Steps) -> Result {
         .arg("--weasyprint")
         .arg(&weasyprint)
         .arg("--command")
-        .arg(std::iter::once("cargo xtask bench").chain(args.iter().map(String::as_str)).collect::<Vec<_>>().join(" "))
+        .arg(
+            std::iter::once("cargo xtask bench")
+                .chain(args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .args(args);
     run(&mut harness)
 }
@@ -316,8 +326,7 @@ fn ensure_weasyprint() -> Result<PathBuf> {
         return Ok(weasyprint);
     }
     run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-    run(Command::new(venv.join("bin").join("pip"))
-        .args(["install", "--quiet", "weasyprint"]))?;
+    run(Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", "weasyprint"]))?;
     Ok(weasyprint)
 }
 
@@ -394,7 +403,9 @@ fn precompress(pkg: &Path) -> Result {
         }
         run(Command::new("gzip").args(["-9", "-k", "-f"]).arg(&path))?;
         if brotli {
-            run(Command::new("brotli").args(["-q", "11", "-k", "-f"]).arg(&path))?;
+            run(Command::new("brotli")
+                .args(["-q", "11", "-k", "-f"])
+                .arg(&path))?;
         }
     }
     if !brotli {

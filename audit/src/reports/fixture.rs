@@ -284,3 +284,294 @@ pub fn hostile_report() -> Report {
     }
     report
 }
+
+/// A large report, deterministic, for measuring the renderers (about 50 PDF pages): all five
+/// areas, 60 findings with several paragraphs each, 25 interventions with dependencies laid on a
+/// three-engineer roadmap by the real planner, 30 decision records, 60 answers with notes, claims
+/// and a before/after comparison.
+pub fn large_report() -> Report {
+    use crate::interventions::{computed_order, schedule, PlanItem};
+
+    const AREAS: [(&str, &str); 5] = [
+        ("observability", "Observability"),
+        ("database", "Database"),
+        ("caching-queues", "Caching & queues"),
+        ("deployment-infrastructure", "Deployment & infrastructure"),
+        ("people", "People layer"),
+    ];
+    const SEVERITIES: [&str; 4] = ["Critical", "High", "Medium", "Low"];
+    const CONFIDENCES: [&str; 3] = ["High", "Medium", "Low"];
+    const SUBJECTS: [&str; 12] = [
+        "the checkout service",
+        "the orders table",
+        "the nightly export",
+        "the session store",
+        "the search index",
+        "the invoice worker",
+        "the public API gateway",
+        "the billing reconciliation job",
+        "the mobile sync endpoint",
+        "the admin dashboard",
+        "the webhook dispatcher",
+        "the image pipeline",
+    ];
+    let subject = |n: usize| SUBJECTS[n % SUBJECTS.len()];
+    let paragraphs = |n: usize, what: &str| {
+        format!(
+            "We looked at {what} in {s} over the two weeks of the engagement. Under the load of a \
+             normal Tuesday it holds, but the p99 latency climbs to **{ms} ms** during the hourly \
+             batch, and nothing alerts on it: the dashboards show averages only, and the average \
+             stays below 120 ms while one request in a hundred waits for seconds.\n\n\
+             The cause is structural rather than a bug. Every request to {s} takes a connection \
+             from a pool of {pool}, and the batch holds {held} of them for the length of a \
+             `SELECT … FOR UPDATE` over the whole day's rows. Requests queue for a connection; \
+             the queue is invisible because the pool's wait time is not measured.\n\n\
+             - The pool's wait time is not exported as a metric.\n\
+             - The batch runs in one transaction instead of in pages of a few thousand rows.\n\
+             - Retries in the client double the load exactly when it is highest.\n\n\
+             Fixing it does not need a new system. Measure the wait, page the batch, and give \
+             the client a retry budget; the effect should be visible within a day of the change.",
+            s = subject(n),
+            ms = 800 + (n * 137) % 2400,
+            pool = 10 + n % 20,
+            held = 4 + n % 6,
+        )
+    };
+
+    let areas = AREAS
+        .iter()
+        .enumerate()
+        .map(|(index, (key, title))| AreaSection {
+            key: (*key).into(),
+            title: (*title).into(),
+            score: Some([35, 48, 62, 71, 58][index]),
+            risk: ["High", "High", "Medium", "Medium", "Medium"][index].into(),
+            answered: 11 + index % 2,
+            questions: 12,
+            red_flags: (0..index % 3)
+                .map(|n| format!("Red flag {} of {title}: answered No", n + 1))
+                .collect(),
+            open_findings: 10,
+        })
+        .collect();
+
+    let findings: Vec<FindingLine> = (0..60)
+        .map(|n| {
+            let area = AREAS[n * AREAS.len() / 60].1;
+            FindingLine {
+                reference: format!("F-{}", n + 1),
+                area: area.into(),
+                severity: SEVERITIES[(n / 3) % SEVERITIES.len()].into(),
+                title: format!(
+                    "{} has no guard against slow dependencies (case {})",
+                    subject(n),
+                    n + 1
+                ),
+                description: paragraphs(n, "how requests wait"),
+                confidence: CONFIDENCES[n % CONFIDENCES.len()].into(),
+                status: if n % 7 == 6 { "Accepted risk" } else { "Open" }.into(),
+                evidence: (0..1 + n % 3)
+                    .map(|e| match e {
+                        0 => format!(
+                            "Answer: Answered No by Fay Founder (founder) on question {}",
+                            n + 1
+                        ),
+                        1 => format!("Probe: pg.lock-waits, run {}", n + 4),
+                        _ => format!("Link: https://grafana.example.com/d/latency?panel={n}"),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    // 25 interventions; from the fifth on, each depends on one or two earlier ones.
+    let plan: Vec<PlanItem> = (0..25_i64)
+        .map(|n| PlanItem {
+            id: n + 1,
+            impact: 1 + (n as u32 * 3) % 5,
+            confidence: [1.0, 0.8, 0.5][(n % 3) as usize],
+            effort_weeks: 0.5 + (n % 6) as f64 * 0.75,
+            depends_on: match n {
+                0..=3 => vec![],
+                _ if n % 3 == 0 => vec![n - 3, n - 4],
+                _ => vec![n - 2],
+            },
+        })
+        .collect();
+    let order = computed_order(&plan).unwrap_or_else(|_| plan.iter().map(|p| p.id).collect());
+    let capacity = 3;
+    let laid = schedule(&order, &plan, capacity);
+    let title = |id: i64| {
+        format!(
+            "Make {} observable and bounded (step {id})",
+            subject(id as usize)
+        )
+    };
+    let reference = |id: i64| format!("I-{id}");
+    let interventions: Vec<InterventionLine> = order
+        .iter()
+        .enumerate()
+        .filter_map(|(index, id)| {
+            let item = plan.iter().find(|p| p.id == *id)?;
+            Some(InterventionLine {
+                position: index + 1,
+                reference: reference(*id),
+                title: title(*id),
+                impact: item.impact,
+                expected_effect: format!("p99 of {} −{} %", subject(*id as usize), 10 + id * 3),
+                effort_weeks: item.effort_weeks,
+                confidence: CONFIDENCES[(*id as usize + 2) % 3].into(),
+                priority: (crate::interventions::priority(
+                    item.impact,
+                    item.confidence,
+                    item.effort_weeks,
+                ) * 100.0)
+                    .round()
+                    / 100.0,
+                rationale: paragraphs(*id as usize, "what this change buys"),
+                depends_on: item.depends_on.iter().map(|d| reference(*d)).collect(),
+                fixes: (0..2)
+                    .map(|k| format!("F-{}", (*id * 2 + k) % 60 + 1))
+                    .collect(),
+            })
+        })
+        .collect();
+
+    let start = time::macros::date!(2027 - 01 - 04);
+    let day = |weeks: f64| {
+        let date = start + time::Duration::days((weeks * 7.0).round() as i64);
+        format!(
+            "{}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
+    };
+    let roadmap = Roadmap {
+        capacity,
+        start: day(0.0),
+        end: day(laid.total_weeks),
+        total_weeks: laid.total_weeks,
+        entries: laid
+            .slots
+            .iter()
+            .map(|slot| RoadmapLine {
+                reference: reference(slot.id),
+                title: title(slot.id),
+                engineer: slot.engineer,
+                start_week: slot.start_week,
+                end_week: slot.end_week,
+                start_date: day(slot.start_week),
+                end_date: day(slot.end_week),
+            })
+            .collect(),
+    };
+
+    let decisions = (0..30)
+        .map(|n| DecisionLine {
+            reference: format!("ADR-{:04}", n + 1),
+            title: format!("Keep {} on one database (record {})", subject(n), n + 1),
+            status: if n % 5 == 4 {
+                format!("Superseded by ADR-{:04}", n + 2)
+            } else {
+                "Accepted".into()
+            },
+            decided_on: Some(format!("2026-11-{:02}", 1 + n % 28)),
+            deciders: "Fay Founder, Cora Consultant".into(),
+            context: format!(
+                "{s} grew from one table to forty in two years. Two stores drift, and every \
+                 incident of the last quarter began where they disagree.\n\nThe team is four \
+                 engineers; nobody owns the second store.",
+                s = subject(n)
+            ),
+            options:
+                "- Keep both stores and reconcile nightly\n- Move everything to PostgreSQL\n- \
+                      Move everything to the document store"
+                    .into(),
+            decision: "Move everything to PostgreSQL, one table at a time, behind the existing \
+                       repository interface."
+                .into(),
+            consequences: "One backup, one set of migrations, one place to look. The migration \
+                           takes a quarter of one engineer's time for two months."
+                .into(),
+            expires_on: (n % 6 == 5).then(|| "2027-06-30".to_owned()),
+        })
+        .collect();
+
+    let choices = [
+        "Yes",
+        "Partly",
+        "No",
+        "Don't know",
+        "Not applicable",
+        "Not answered",
+    ];
+    let answers = AREAS
+        .iter()
+        .map(|(key, title)| AnswerGroup {
+            area: (*title).into(),
+            answers: (0..12)
+                .map(|n| AnswerLine {
+                    question_id: format!("{key}-q{:02}", n + 1),
+                    prompt: format!(
+                        "Does {} have a written limit and an alert when it is reached?",
+                        subject(n)
+                    ),
+                    choice: choices[n % choices.len()].into(),
+                    notes: if n % 2 == 0 {
+                        format!(
+                            "We measure *averages* for {}; the limit is in a wiki page from 2024.",
+                            subject(n)
+                        )
+                    } else {
+                        String::new()
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+
+    let claims = (0..8)
+        .map(|n| ClaimLine {
+            area: AREAS[n % AREAS.len()].1.into(),
+            prompt: format!("Is {} covered by an index for every filter?", subject(n)),
+            claimed: "Yes".into(),
+            observed: if n % 3 == 2 { "pass" } else { "fail" }.into(),
+            verdict: if n % 3 == 2 {
+                "Better than claimed"
+            } else {
+                "Contradicted"
+            }
+            .into(),
+            checks: vec![format!(
+                "pg.unindexed-foreign-keys (fail): {} foreign keys without an index",
+                n + 3
+            )],
+        })
+        .collect();
+
+    let mut report = sample_report();
+    report.summary.text = format!(
+        "{}\n\n{}",
+        report.summary.text,
+        paragraphs(0, "the whole system")
+    );
+    report.summary.overall_score = Some(55);
+    report.summary.red_flag_count = 3;
+    report.summary.contradiction_count = 5;
+    report.summary.open_finding_count = findings.iter().filter(|f| f.status == "Open").count();
+    report.summary.top_interventions = interventions
+        .iter()
+        .take(3)
+        .map(|i| format!("{} {}", i.reference, i.title))
+        .collect();
+    report.summary.total_effort_weeks = interventions.iter().map(|i| i.effort_weeks).sum();
+    report.areas = areas;
+    report.claims = claims;
+    report.findings = findings;
+    report.interventions = interventions;
+    report.roadmap = roadmap;
+    report.decisions = decisions;
+    report.answers = answers;
+    report
+}

@@ -6,6 +6,8 @@ pub use model::*;
 #[cfg(feature = "server")]
 pub mod build;
 #[cfg(feature = "server")]
+pub mod cache;
+#[cfg(feature = "server")]
 pub mod charts;
 #[cfg(feature = "server")]
 pub mod fixture;

@@ -4,7 +4,7 @@
 //! Issuing freezes the model in the request (so what the consultant saw is what is issued) and
 //! queues a job that renders the three files; the row is then only ever read, except for the
 //! sharing flag. Files are served with the SHA-256 stored beside them, and `verify` recomputes it.
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -12,6 +12,7 @@ use sqlx::Row;
 use tokio::sync::Semaphore;
 
 use super::build::{self, Edition};
+use super::cache::{self, RenderCache, RenderKey};
 use super::model::{
     FileCheck, Report, ReportDraft, ReportDraftInput, ReportVersion, Verification, VersionStatus,
 };
@@ -206,7 +207,9 @@ pub async fn render_report(
     }
 }
 
-/// The draft rendered to one format.
+/// The draft rendered to one format, from the render cache when nothing that changes its bytes
+/// changed since it was last rendered (ADR 0012).
+#[tracing::instrument(skip(db, member))]
 pub async fn render_draft(
     db: &Db,
     member: &Member,
@@ -214,7 +217,34 @@ pub async fn render_draft(
     format: ReportFormat,
 ) -> Result<Vec<u8>> {
     let (report, logo) = draft_report(db, member, engagement_id).await?;
-    render_report(report, logo, format).await
+    render_cached(cache::drafts(), report, logo, format).await
+}
+
+/// [`render_report`] through `cache`: a file rendered before from the same model, logo and
+/// format is served from it, and a new one is kept in it.
+pub async fn render_cached(
+    cache: &Mutex<RenderCache>,
+    report: Report,
+    logo: Option<Vec<u8>>,
+    format: ReportFormat,
+) -> Result<Vec<u8>> {
+    let key = RenderKey::new(&report, logo.as_deref(), format);
+    // A poisoned lock only means another render panicked while holding it; the entries are
+    // whole files either way, so the cache goes on being used.
+    let kept = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key);
+    tracing::debug!(cached = kept.is_some(), ?format, "report render");
+    if let Some(file) = kept {
+        return Ok(file.as_ref().clone());
+    }
+    let bytes = render_report(report, logo, format).await?;
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, Arc::new(bytes.clone()));
+    Ok(bytes)
 }
 
 // ---------------------------------------------------------------------------------------------
