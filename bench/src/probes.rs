@@ -3,10 +3,12 @@
 //!
 //! HTTP: a fixture endpoint on 127.0.0.1:0, served from a thread with a runtime of its own so
 //! that the client under test never shares a scheduler with it, answers each request after a
-//! delay from a fixed cycle of 100 values (2–20 ms, skewed low). Any 100 consecutive requests
-//! see every value once, so two runs of the same length see the same distribution whichever
-//! request comes first. Plumbline's latency probe and then oha (never both at once) load it at
-//! the same open-model rate, both after a discarded warm-up, and their p50/p95/p99 are compared.
+//! delay from a fixed cycle of 100 values (2–20 ms, skewed low), slept on a blocking thread so
+//! the delay is exact. Any 100 consecutive requests see every value once, so two runs of the
+//! same length see the same distribution whichever request comes first. Plumbline's latency
+//! probe and oha (never both at once) load it at the same open-model rate, each after a
+//! discarded warm-up, in rounds that alternate which goes first; each client's p50/p95/p99 is
+//! the median over the rounds, and those are compared.
 //!
 //! PostgreSQL: a fresh database with a generated schema (keys, foreign keys with and without an
 //! index, indexes, a few thousand rows in some tables, `analyze`, then a small read workload so
@@ -60,6 +62,10 @@ pub struct ProbeArgs {
     /// Discarded seconds at the same rate before each measurement.
     #[arg(long, default_value_t = 2)]
     pub warmup_secs: u64,
+    /// Rounds of one probe run and one oha run each (alternating which goes first); the
+    /// figures compared are the medians over the rounds.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Tables in the generated PostgreSQL schema.
     #[arg(long, default_value_t = 500)]
     pub tables: usize,
@@ -87,8 +93,12 @@ pub struct HttpFigures {
     pub fixture: String,
     /// Percentiles of the fixture's own delay cycle: the floor both clients measure above.
     pub fixture_delay: Percentiles,
-    pub probe: ClientLatency,
-    pub oha: ClientLatency,
+    /// The probe's percentiles: each the median over the rounds.
+    pub probe: Percentiles,
+    /// oha's percentiles: each the median over the rounds.
+    pub oha: Percentiles,
+    /// Each round: one measured run of each client, never at the same time.
+    pub rounds: Vec<HttpRound>,
     /// `oha --version`.
     pub oha_version: String,
     /// The measured oha run's arguments (the URL last).
@@ -98,6 +108,15 @@ pub struct HttpFigures {
     pub budget_relative: f64,
     /// Every percentile within `budget_relative` of oha's.
     pub within_budget: bool,
+}
+
+/// One round of the comparison.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpRound {
+    /// The probe ran before oha in this round (rounds alternate).
+    pub probe_first: bool,
+    pub probe: ClientLatency,
+    pub oha: ClientLatency,
 }
 
 /// Three percentiles in milliseconds.
@@ -218,51 +237,44 @@ async fn http_accuracy(args: &ProbeArgs, oha_version: String) -> BenchResult<Htt
     let rate = args.rate.max(1);
     let duration = Duration::from_secs(args.duration_secs.max(1));
     let warmup = Duration::from_secs(args.warmup_secs);
+    let round_count = args.rounds.max(1);
     let fixture = Fixture::start()?;
     let url = Url::parse(&format!("http://{}/", fixture.addr))
         .map_err(|e| format!("probes: fixture URL: {e}"))?;
-
-    println!(
-        "HTTP: Plumbline's probe at {rate} rps for {}s (+{}s warm-up) on {url}",
-        duration.as_secs(),
-        warmup.as_secs()
-    );
-    let (probe, probe_served) = {
-        // The fixture is on loopback, which the guard refuses unless it is allow-listed (as the
-        // operator's PLUMBLINE_PROBE_ALLOW does for on-premise use).
-        let allow = Guard::parse_allow_list("127.0.0.0/8")
-            .map_err(|e| format!("probes: allow-list: {e}"))?;
-        let fetcher = Fetcher::new(Arc::new(Guard::new(allow)), FetchLimits::default());
-        let settings = LatencySettings {
-            rate,
-            duration,
-            warmup,
-            max_in_flight: MAX_IN_FLIGHT,
-        };
-        fixture.reset();
-        let measured = latency::measure_endpoint(&fetcher, &url, &settings, &Progress::new()).await;
-        // The warm-up requests went through the fixture too; only the measured ones count.
-        let warm = (warmup.as_secs_f64() * f64::from(rate)).round() as u64;
-        (measured, fixture.served().saturating_sub(warm))
-        // The fetcher and its pooled connections are dropped here, before oha starts.
-    };
-    let probe = probe_latency(&probe, probe_served)?;
-
-    println!(
-        "HTTP: oha at {rate} rps for {}s (+{}s warm-up) on {url}",
-        duration.as_secs(),
-        warmup.as_secs()
-    );
-    if !warmup.is_zero() {
-        run_oha(&args.oha, &oha_args(rate, warmup, &url)).await?;
-    }
     let measured_args = oha_args(rate, duration, &url);
-    fixture.reset();
-    let report = run_oha(&args.oha, &measured_args).await?;
-    let oha = oha_latency(&report, fixture.served())?;
+
+    // Alternating which client goes first cancels any drift in the machine's state; the
+    // median over rounds keeps one noisy run (another process on a core) from deciding alone.
+    let mut rounds = Vec::with_capacity(round_count);
+    for round in 0..round_count {
+        let probe_first = round % 2 == 0;
+        println!(
+            "HTTP round {}/{round_count}: {} first, {rate} rps for {}s (+{}s warm-up) each on {url}",
+            round + 1,
+            if probe_first { "the probe" } else { "oha" },
+            duration.as_secs(),
+            warmup.as_secs()
+        );
+        let (probe, oha) = if probe_first {
+            let probe = probe_round(&fixture, &url, rate, duration, warmup).await?;
+            let oha = oha_round(&fixture, &args.oha, &url, rate, warmup, &measured_args).await?;
+            (probe, oha)
+        } else {
+            let oha = oha_round(&fixture, &args.oha, &url, rate, warmup, &measured_args).await?;
+            let probe = probe_round(&fixture, &url, rate, duration, warmup).await?;
+            (probe, oha)
+        };
+        rounds.push(HttpRound {
+            probe_first,
+            probe,
+            oha,
+        });
+    }
     fixture.stop()?;
 
-    let comparison = compare(&probe.percentiles, &oha.percentiles);
+    let probe = median_percentiles(rounds.iter().map(|r| r.probe.percentiles));
+    let oha = median_percentiles(rounds.iter().map(|r| r.oha.percentiles));
+    let comparison = compare(&probe, &oha);
     let delays = fixture_delays_sorted();
     Ok(HttpFigures {
         rate,
@@ -278,11 +290,77 @@ async fn http_accuracy(args: &ProbeArgs, oha_version: String) -> BenchResult<Htt
         within_budget: comparison.iter().all(|c| c.within_budget),
         probe,
         oha,
+        rounds,
         oha_version,
         oha_args: measured_args,
         comparison,
         budget_relative: HTTP_BUDGET_RELATIVE,
     })
+}
+
+/// One measured run of Plumbline's latency probe on the fixture, with a fresh fetcher (so a
+/// cold start and warm-up, like oha's).
+async fn probe_round(
+    fixture: &Fixture,
+    url: &Url,
+    rate: u32,
+    duration: Duration,
+    warmup: Duration,
+) -> BenchResult<ClientLatency> {
+    // The fixture is on loopback, which the guard refuses unless it is allow-listed (as the
+    // operator's PLUMBLINE_PROBE_ALLOW does for on-premise use).
+    let allow =
+        Guard::parse_allow_list("127.0.0.0/8").map_err(|e| format!("probes: allow-list: {e}"))?;
+    let fetcher = Fetcher::new(Arc::new(Guard::new(allow)), FetchLimits::default());
+    let settings = LatencySettings {
+        rate,
+        duration,
+        warmup,
+        max_in_flight: MAX_IN_FLIGHT,
+    };
+    fixture.reset();
+    let measured = latency::measure_endpoint(&fetcher, url, &settings, &Progress::new()).await;
+    // The warm-up requests went through the fixture too; only the measured ones count.
+    let warm = (warmup.as_secs_f64() * f64::from(rate)).round() as u64;
+    probe_latency(&measured, fixture.served().saturating_sub(warm))
+    // The fetcher and its pooled connections are dropped on return, before oha starts.
+}
+
+/// One measured run of oha on the fixture, after a discarded warm-up run of its own.
+async fn oha_round(
+    fixture: &Fixture,
+    oha: &std::path::Path,
+    url: &Url,
+    rate: u32,
+    warmup: Duration,
+    measured_args: &[String],
+) -> BenchResult<ClientLatency> {
+    if !warmup.is_zero() {
+        run_oha(oha, &oha_args(rate, warmup, url)).await?;
+    }
+    fixture.reset();
+    let report = run_oha(oha, measured_args).await?;
+    oha_latency(&report, fixture.served())
+}
+
+/// The median of each percentile over the rounds (the mean of the middle two for an even
+/// count).
+fn median_percentiles(rounds: impl Iterator<Item = Percentiles>) -> Percentiles {
+    let rounds: Vec<Percentiles> = rounds.collect();
+    let median = |pick: fn(&Percentiles) -> f64| {
+        let mut values: Vec<f64> = rounds.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        match values.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => values[n / 2],
+            n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+        }
+    };
+    Percentiles {
+        p50_ms: median(|p| p.p50_ms),
+        p95_ms: median(|p| p.p95_ms),
+        p99_ms: median(|p| p.p99_ms),
+    }
 }
 
 /// The probe's measurement in the common shape; an endpoint that did not answer is an error.
@@ -470,7 +548,11 @@ async fn answer(
     axum::extract::State(served): axum::extract::State<Arc<AtomicU64>>,
 ) -> &'static str {
     let index = served.fetch_add(1, Ordering::SeqCst);
-    tokio::time::sleep(fixture_delay(index)).await;
+    let delay = fixture_delay(index);
+    // Not `tokio::time::sleep`: tokio's timer wakes on whole milliseconds, up to 2 ms late, by
+    // an amount that depends on where the request fell within the millisecond. A thread's
+    // sleep (nanosleep) is within a few tens of microseconds, so the delays are what they say.
+    let _ = tokio::task::spawn_blocking(move || std::thread::sleep(delay)).await;
     "ok"
 }
 
@@ -1078,10 +1160,11 @@ fn summary(figures: &ProbeFigures) -> String {
     let mut out = String::new();
     let h = &figures.http;
     out.push_str(&format!(
-        "\nHTTP probe vs oha ({}), {} rps for {:.0} s, fixture delays p50 {:.1} / p95 {:.1} / p99 {:.1} ms\n",
+        "\nHTTP probe vs oha ({}), {} rps for {:.0} s, median of {} rounds; fixture delays p50 {:.1} / p95 {:.1} / p99 {:.1} ms\n",
         h.oha_version,
         h.rate,
         h.duration_s,
+        h.rounds.len(),
         h.fixture_delay.p50_ms,
         h.fixture_delay.p95_ms,
         h.fixture_delay.p99_ms
@@ -1104,9 +1187,17 @@ fn summary(figures: &ProbeFigures) -> String {
             if c.within_budget { "yes" } else { "NO" }
         ));
     }
-    for (name, client) in [("probe", &h.probe), ("oha", &h.oha)] {
+    for (round, (name, client)) in h
+        .rounds
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| [(i + 1, ("probe", &r.probe)), (i + 1, ("oha", &r.oha))])
+    {
         out.push_str(&format!(
-            "  {name}: n={} errors={} served={} rate={:.1} rps max={}\n",
+            "  round {round} {name:<5}: p50 {:.2} p95 {:.2} p99 {:.2} ms, n={} errors={} served={} rate={:.1} rps max={}\n",
+            client.percentiles.p50_ms,
+            client.percentiles.p95_ms,
+            client.percentiles.p99_ms,
             client.n,
             client.errors,
             client.served,
@@ -1223,6 +1314,24 @@ mod tests {
         );
         assert!((c[2].relative_difference - 0.15).abs() < 1e-9);
         assert_eq!(relative_difference(0.0, 0.0), 0.0);
+
+        // The median of each percentile over the rounds: one noisy round does not decide.
+        let noisy = Percentiles {
+            p50_ms: 9.0,
+            p95_ms: 30.0,
+            p99_ms: 90.0,
+        };
+        let median = median_percentiles([probe, noisy, oha].into_iter());
+        assert_eq!(
+            median,
+            Percentiles {
+                p50_ms: 7.5,
+                p95_ms: 18.0,
+                p99_ms: 23.0
+            }
+        );
+        let two = median_percentiles([probe, oha].into_iter());
+        assert!((two.p99_ms - 21.5).abs() < 1e-9);
     }
 
     #[test]

@@ -254,7 +254,7 @@ fn probe_budgets(probes: Option<&Value>) -> Vec<Budget> {
             }
         }
     }
-    if let Some(seconds) = p.pointer("/postgres/seconds").and_then(Value::as_f64) {
+    if let Some(seconds) = p.pointer("/postgres/probe_seconds").and_then(Value::as_f64) {
         let tables = p
             .pointer("/postgres/tables")
             .and_then(Value::as_u64)

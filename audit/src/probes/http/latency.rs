@@ -3,6 +3,12 @@
 //! `--latency-correction`, wrk2 `-R` and k6 `constant-arrival-rate` do. Each request is spawned
 //! at its time, so a stalled server does not stop the sending: a closed loop would wait, send
 //! fewer requests during the stall and hide it from the percentiles (coordinated omission).
+//!
+//! The timer's own lateness is not the server's: tokio wakes on whole milliseconds, typically
+//! 1–2 ms after the time asked for. When the sending loop was waiting for a request's time
+//! (it was ahead), the latency counts from the wake-up, as oha's does (its scheduler times from
+//! its wake-up too); when the loop was behind (waiting for a slot while the server was slow),
+//! it counts from the intended time, so the queueing is charged to the server.
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -232,7 +238,11 @@ pub async fn measure_endpoint(
             break;
         }
         let intended = t0 + interval.mul_f64(index as f64);
+        let ahead = Instant::now() < intended;
         tokio::time::sleep_until(intended).await;
+        // Ahead: whatever the sleep overran is the timer's granularity (or our own machine),
+        // not the server's. Behind: the backlog counts (see the module comment).
+        let start = if ahead { Instant::now() } else { intended };
         while let Some(done) = tasks.try_join_next() {
             if let Ok(sample) = done {
                 record(&mut result, &mut histogram, &stop, warm_count, sample);
@@ -241,7 +251,7 @@ pub async fn measure_endpoint(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        // Waiting for a slot delays the send, not the intended time the latency counts from.
+        // Waiting for a slot delays the send, not the start the latency counts from.
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
@@ -265,7 +275,7 @@ pub async fn measure_endpoint(
             };
             Sample {
                 index,
-                latency: intended.elapsed(),
+                latency: start.elapsed(),
                 outcome,
             }
         });
