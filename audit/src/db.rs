@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::{Error, Result};
@@ -125,6 +125,27 @@ impl Db {
                         .await?;
                     }
                     Ok(())
+                })
+            })
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    // A connection must come back outside any transaction. sqlx rolls back a
+                    // dropped `Transaction`, but on SQLite a future cancelled while it opened one
+                    // with a custom statement (our `BEGIN IMMEDIATE`: after the database began,
+                    // before sqlx handed the transaction out) leaves it open with nobody to end
+                    // it. That connection then held the write lock for good: every later write
+                    // failed with "database is locked". A ping first lets a queued rollback of
+                    // an ordinary dropped transaction run; what is still open is closed.
+                    if conn.is_in_transaction() {
+                        conn.ping().await?;
+                        if conn.is_in_transaction() {
+                            tracing::warn!(
+                                "a pooled connection came back inside a transaction: closed"
+                            );
+                            return Ok(false);
+                        }
+                    }
+                    Ok(true)
                 })
             })
             .connect_with(options)

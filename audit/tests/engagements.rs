@@ -446,3 +446,47 @@ async fn concurrent_writers_all_land_and_an_abandoned_write_frees_the_turn() {
     })
     .await;
 }
+
+/// Polls a future once, as the runtime would before the client hung up.
+async fn poll_once<F: std::future::Future>(
+    mut future: std::pin::Pin<&mut F>,
+) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await
+}
+
+/// A request cancelled while its write transaction was being opened (a founder's browser that
+/// closes mid-autosave) must leave no transaction open on a pooled connection. On SQLite such a
+/// connection held the database's write lock until the process restarted: every later write
+/// failed with "database is locked", or with "begin_with at non-zero transaction depth" when
+/// it drew that connection.
+#[tokio::test]
+async fn a_write_cancelled_while_it_begins_leaves_no_transaction_behind() {
+    with_db(|db| async move {
+        let owner = owner(&db).await;
+        for attempt in 0..30 {
+            let mut begin = Box::pin(db.begin_write());
+            // Given up after one, two or three polls, with the database answering in between:
+            // each is a point where the client can be gone.
+            for _ in 0..=attempt % 3 {
+                if poll_once(begin.as_mut()).await.is_ready() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            drop(begin);
+        }
+        // More writers than pooled connections: each connection is drawn, and each write lands.
+        let mut writers = tokio::task::JoinSet::new();
+        for n in 0..24 {
+            let (db, owner) = (db.clone(), owner.clone());
+            writers.spawn(async move {
+                engagements::create(&db, &owner, &fields(&format!("After {n}"), "API")).await
+            });
+        }
+        while let Some(done) = writers.join_next().await {
+            done.expect("the writer ran")
+                .expect("no connection is left inside a transaction");
+        }
+    })
+    .await;
+}
