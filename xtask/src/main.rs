@@ -201,6 +201,8 @@ fn test(ws: &Workspace, steps: &mut Steps) -> Result {
     // outside a browser), so the native checks leave it out and it is linted for wasm alone.
     steps.next("clippy");
     run(&mut cargo(NATIVE_CLIPPY))?;
+    // A fresh machine has only the native target; the wasm lint needs the wasm one.
+    ensure_wasm_target()?;
     run(&mut cargo([
         "clippy",
         "-p",
@@ -257,6 +259,10 @@ fn bench(ws: &Workspace, args: &[String], steps: &mut Steps) -> Result {
     ensure_chromium()?;
     let oha = ensure_oha()?;
     let weasyprint = ensure_weasyprint()?;
+    if env::var_os("TEST_DATABASE_URL").is_some() {
+        // The PostgreSQL probe's benchmark reads pg_stat_statements, as CI's tests do.
+        run(Command::new("bash").arg(ws.root.join(".ci").join("postgres")))?;
+    }
 
     steps.next("release build: server and harness");
     run(&mut cargo([
