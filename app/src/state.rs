@@ -49,16 +49,53 @@ pub async fn session() -> Result<Session, UiError> {
     })
 }
 
+/// Takes a one-time value (a flash message, an import report) out of the session. Only a value
+/// that is there is removed: `Session::remove` marks the session changed even when the key is
+/// absent, and a changed session is written back, so every page view would have been a write.
+pub async fn take_from_session<T: serde::de::DeserializeOwned>(
+    session: &Session,
+    key: &str,
+) -> Result<Option<T>, tower_sessions::session::Error> {
+    match session.get::<T>(key).await? {
+        Some(value) => {
+            session.remove_value(key).await?;
+            Ok(Some(value))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Who is asking, looked up once per request: each of a page's resources checks it (the
+/// engagement's overview has five) and each check was a query. Provided fresh for every request
+/// (`server::startup`); remembered with the user it was looked up for, so a request whose
+/// session changes user looks up again.
+#[derive(Clone, Default)]
+pub struct RequestMember(Arc<tokio::sync::OnceCell<(i64, Option<Member>)>>);
+
 /// The logged-in member, or `None`.
 pub async fn current_member_opt() -> Result<Option<Member>, UiError> {
     let state = app_state()?;
     let session = session().await?;
     let user_id: Option<i64> = session.get(SESSION_USER).await.map_err(internal)?;
-    match user_id {
-        None => Ok(None),
-        Some(id) => audit::accounts::member_by_id(&state.db, id)
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    let look_up = || async {
+        audit::accounts::member_by_id(&state.db, user_id)
             .await
-            .map_err(fail),
+            .map_err(fail)
+    };
+    let Some(memo) = use_context::<RequestMember>() else {
+        return look_up().await;
+    };
+    let (remembered_for, member) = memo
+        .0
+        .get_or_try_init(|| async { Ok::<_, UiError>((user_id, look_up().await?)) })
+        .await?;
+    if *remembered_for == user_id {
+        Ok(member.clone())
+    } else {
+        look_up().await
     }
 }
 

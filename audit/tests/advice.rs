@@ -612,3 +612,57 @@ async fn another_firms_engagement_reads_as_not_found() {
     })
     .await;
 }
+
+/// The overview's progress, read without the answers, says what the whole questionnaire says:
+/// before any answer, with notes only (no choice yet, but the bank is fixed), and with choices.
+#[tokio::test]
+async fn questionnaire_progress_agrees_with_the_whole_questionnaire() {
+    with_db(|db| async move {
+        let member = owner(&db).await;
+        let engagement = new_engagement(&db, &member).await;
+        let who = Respondent::Member(member.clone());
+        let agree = |expected_any: bool| {
+            let (db, who) = (db.clone(), who.clone());
+            async move {
+                let whole = questionnaire::questionnaire(&db, &who, engagement)
+                    .await
+                    .expect("the questionnaire");
+                let progress = questionnaire::questionnaire_progress(&db, &who, engagement)
+                    .await
+                    .expect("its progress");
+                assert_eq!(
+                    (progress.answered, progress.questions),
+                    whole.overall_progress()
+                );
+                assert_eq!(progress.status, whole.status);
+                assert_eq!(progress.bank_version, whole.bank_version);
+                assert_eq!(progress.any_answers, !whole.answers.is_empty());
+                assert_eq!(progress.any_answers, expected_any);
+                progress.answered
+            }
+        };
+        assert_eq!(agree(false).await, 0);
+
+        let notes_only = AnswerInput {
+            question_id: PLAIN.to_owned(),
+            notes: "Asked the CTO; waiting.".to_owned(),
+            ..Default::default()
+        };
+        questionnaire::save_answer(&db, &who, engagement, &notes_only)
+            .await
+            .expect("notes without a choice");
+        assert_eq!(agree(true).await, 0);
+
+        answer(&db, &member, engagement, PLAIN, "partly").await;
+        answer(&db, &member, engagement, RED_FLAG, "no").await;
+        assert_eq!(agree(true).await, 2);
+
+        // Another firm's engagement is not found, as the whole questionnaire is.
+        let stranger = owner(&db).await;
+        let refused =
+            questionnaire::questionnaire_progress(&db, &Respondent::Member(stranger), engagement)
+                .await;
+        assert!(matches!(refused, Err(Error::NotFound)), "{refused:?}");
+    })
+    .await;
+}

@@ -102,8 +102,7 @@ pub async fn decisions_page(engagement_id: i64) -> Result<DecisionsData, UiError
         .collect();
     let session = crate::state::session().await?;
     // A report that cannot be read any more is dropped rather than failing the page.
-    let import = session
-        .remove::<ImportReport>(SESSION_IMPORT_REPORT)
+    let import = crate::state::take_from_session::<ImportReport>(&session, SESSION_IMPORT_REPORT)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "could not read the import report");

@@ -297,8 +297,22 @@ pub fn EngagementPage() -> impl IntoView {
                             <p class="muted">"No founders are listed yet. "<a href=format!("/engagements/{}/edit", e.engagement_id)>"Add them"</a>
                                 " to invite them with one click, or invite anyone below."</p>
                         })}
-                        <crate::pages::invitations::QuestionnairePanel engagement_id=e.engagement_id founders=e.founders.clone()/>
-                        <crate::pages::activity::ActivityCard engagement_id=e.engagement_id/>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        // Outside the Suspense above: a component created inside a Suspend is created twice
+        // during server rendering (Leptos walks the children again once the first resources
+        // arrive), and so were these cards' resources, loaded and sent twice on every view.
+        // They take the id once: no link leads from one engagement's overview to another's, so
+        // the route never changes its id under a mounted page.
+        <crate::pages::invitations::QuestionnairePanel engagement_id=untrack(id) engagement=engagement/>
+        <crate::pages::activity::ActivityCard engagement_id=untrack(id)/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match engagement.await {
+                    Err(_) => ().into_any(),
+                    Ok(e) => view! {
                         {(e.status != Status::Archived).then(|| view! {
                             <section class="card danger-zone">
                                 <h2>"Archive"</h2>

@@ -1,6 +1,6 @@
 //! The questionnaire panel of the engagement page: progress, links to review, scores and
 //! milestones, and the founders' invitations (invite, re-send, revoke).
-use audit::engagements::Founder;
+use audit::engagements::{Engagement, Founder};
 use audit::questionnaire::{
     BankVersionInfo, FounderInvitation, FounderInvitationForm, QuestionnaireStatus,
 };
@@ -35,26 +35,25 @@ pub async fn questionnaire_summary(engagement_id: i64) -> Result<QuestionnaireOv
         audit::questionnaire::list_founder_invitations(&state.db, member.firm_id, engagement_id)
             .await
             .map_err(fail)?;
-    let q = audit::questionnaire::questionnaire(
+    let progress = audit::questionnaire::questionnaire_progress(
         &state.db,
         &Respondent::Member(member.clone()),
         engagement_id,
     )
     .await
     .map_err(fail)?;
-    let (answered, questions) = q.overall_progress();
-    let bank_choices = if q.answers.is_empty() {
+    let bank_choices = if progress.any_answers {
+        Vec::new()
+    } else {
         audit::questionnaire::list_bank_versions(&state.db, member.firm_id)
             .await
             .map_err(fail)?
-    } else {
-        Vec::new()
     };
     Ok(QuestionnaireOverview {
-        status: q.status,
-        answered,
-        questions,
-        bank_version: q.bank_version,
+        status: progress.status,
+        answered: progress.answered,
+        questions: progress.questions,
+        bank_version: progress.bank_version,
         bank_choices,
         invitations,
         now: audit::clock::now_ms(),
@@ -119,7 +118,11 @@ pub async fn revoke_founder_invitation(
 }
 
 #[component]
-pub fn QuestionnairePanel(engagement_id: i64, founders: Vec<Founder>) -> impl IntoView {
+pub fn QuestionnairePanel(
+    engagement_id: i64,
+    /// The engagement's own resource: its founders are offered a one-click invitation.
+    engagement: Resource<Result<Engagement, UiError>>,
+) -> impl IntoView {
     let invite = ServerAction::<InviteFounder>::new();
     let invite_error = action_error(invite);
     let resend = ServerAction::<ResendFounderInvitation>::new();
@@ -144,13 +147,13 @@ pub fn QuestionnairePanel(engagement_id: i64, founders: Vec<Founder>) -> impl In
         },
         move |_| questionnaire_summary(engagement_id),
     );
-    let founders = StoredValue::new(founders);
     let base = format!("/engagements/{engagement_id}");
     view! {
         <section class="card questionnaire-panel">
             <h2>"Questionnaire"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading the questionnaire…"</p> }>
                 {move || Suspend::new(async move {
+                    let founders = engagement.await.map(|e| e.founders).unwrap_or_default();
                     let s = match summary.await {
                         Ok(s) => s,
                         Err(e) => return view! { <p class="field-error">{e.message}</p> }.into_any(),
@@ -160,7 +163,7 @@ pub fn QuestionnairePanel(engagement_id: i64, founders: Vec<Founder>) -> impl In
                         QuestionnaireStatus::Submitted => view! { <span class="pill sent">"Submitted for review"</span> },
                     };
                     let invited: Vec<String> = s.invitations.iter().filter(|i| i.revoked_at.is_none()).map(|i| i.email.to_lowercase()).collect();
-                    let not_invited: Vec<Founder> = founders.with_value(|f| f.iter().filter(|f| !invited.contains(&f.email.to_lowercase())).cloned().collect());
+                    let not_invited: Vec<Founder> = founders.into_iter().filter(|f| !invited.contains(&f.email.to_lowercase())).collect();
                     view! {
                         <p>{status}" · "{format!("{} of {} questions answered", s.answered, s.questions)}" · "
                             <span class="muted small">{s.bank_version.label()}</span></p>

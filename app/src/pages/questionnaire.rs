@@ -48,7 +48,9 @@ pub async fn my_questionnaire() -> Result<FounderView, UiError> {
     let founder = current_founder().await?;
     let state = app_state()?;
     let session = session().await?;
-    let flash: Option<Flash> = session.remove(SESSION_FLASH).await.map_err(internal)?;
+    let flash: Option<Flash> = crate::state::take_from_session(&session, SESSION_FLASH)
+        .await
+        .map_err(internal)?;
     let questionnaire = audit::questionnaire::questionnaire(
         &state.db,
         &Respondent::Founder(founder.clone()),

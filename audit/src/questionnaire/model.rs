@@ -280,6 +280,18 @@ impl Questionnaire {
     }
 }
 
+/// A questionnaire's progress without its answers (`store::questionnaire_progress`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionnaireProgress {
+    pub status: QuestionnaireStatus,
+    pub bank_version: BankVersionInfo,
+    /// Questions with a choice given, of all the bank's questions.
+    pub answered: usize,
+    pub questions: usize,
+    /// Whether any answer is stored, even one with notes only (the bank is fixed from then on).
+    pub any_answers: bool,
+}
+
 /// A founder's invitation as the consultant sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FounderInvitation {

@@ -226,6 +226,47 @@ pub async fn questionnaire(db: &Db, who: &Respondent, engagement_id: i64) -> Res
     })
 }
 
+/// How far a questionnaire is, for the engagement's overview: what `questionnaire` would give
+/// for it without reading every answer, file and comment (and rendering each answer's notes).
+pub async fn questionnaire_progress(
+    db: &Db,
+    who: &Respondent,
+    engagement_id: i64,
+) -> Result<QuestionnaireProgress> {
+    who.check_engagement(engagement_id)?;
+    let firm_id = who.firm_id();
+    let (bank_version_id, status, ..) = ensure(db, firm_id, engagement_id).await?;
+    let (bank_version, bank) = versions::bank_version(db, firm_id, bank_version_id).await?;
+    let answers: Vec<(String, Option<String>)> =
+        sqlx::query_as("select question_id, choice from answers where engagement_id = $1")
+            .bind(engagement_id)
+            .fetch_all(db.pool())
+            .await?;
+    let chosen: std::collections::HashSet<&str> = answers
+        .iter()
+        .filter(|(_, choice)| choice.as_deref().and_then(Choice::parse).is_some())
+        .map(|(question_id, _)| question_id.as_str())
+        .collect();
+    let (mut answered, mut questions) = (0, 0);
+    for area in Area::ALL {
+        if let Some(area) = bank.area(area) {
+            questions += area.questions.len();
+            answered += area
+                .questions
+                .iter()
+                .filter(|q| chosen.contains(q.id.as_str()))
+                .count();
+        }
+    }
+    Ok(QuestionnaireProgress {
+        status,
+        bank_version,
+        answered,
+        questions,
+        any_answers: !answers.is_empty(),
+    })
+}
+
 /// Saves one answer if `input.version` is the stored version (0: no answer yet). A stale write
 /// writes nothing and returns the newer answer.
 pub async fn save_answer(
