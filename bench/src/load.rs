@@ -100,6 +100,11 @@ impl Wrk {
                     String::from_utf8_lossy(&out.stderr)
                 ));
             }
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if !stderr.trim().is_empty() {
+                // Lua errors in bench/load.lua land here while wrk still exits 0.
+                eprintln!("wrk on {} said: {}", target.path, stderr.trim());
+            }
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         };
         run(2)?;

@@ -4,7 +4,7 @@
 //! (`VmHWM`), and for an engine that forks helpers (Chromium starts a dozen processes) the sum of
 //! the resident sets of the whole process tree, sampled every few milliseconds while it runs.
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -128,6 +128,8 @@ pub struct Server {
     pub base: String,
     /// From spawn to the first `200` of `/healthz`.
     pub cold_start_ms: f64,
+    /// Where its output goes.
+    pub log: PathBuf,
 }
 
 impl Server {
@@ -157,8 +159,11 @@ pub async fn start_server(
     let addr = format!("127.0.0.1:{port}");
     let base = format!("http://{addr}");
     fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let log =
-        fs::File::create(data_dir.join("server.log")).map_err(|e| format!("server log: {e}"))?;
+    // One log per start, stdout (where the server logs) and stderr (panics) both: a point that
+    // went wrong can be read afterwards.
+    let log_path = data_dir.join(format!("server-{port}.log"));
+    let log = fs::File::create(&log_path).map_err(|e| format!("server log: {e}"))?;
+    let log_err = log.try_clone().map_err(|e| format!("server log: {e}"))?;
     let started = Instant::now();
     let child = Command::new(plumbline)
         .args(["serve", "--addr", &addr])
@@ -168,14 +173,15 @@ pub async fn start_server(
         .env("PLUMBLINE_BASE_URL", &base)
         // Logging every request to a file at info level is part of what production does.
         .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
+        .stdout(log)
+        .stderr(log_err)
         .spawn()
         .map_err(|e| format!("could not start {}: {e}", plumbline.display()))?;
     let mut server = Server {
         child,
         base: base.clone(),
         cold_start_ms: 0.0,
+        log: log_path.clone(),
     };
     let health = format!("{base}/healthz");
     let client = reqwest::Client::new();
@@ -183,7 +189,7 @@ pub async fn start_server(
         if let Ok(Some(status)) = server.child.try_wait() {
             return Err(format!(
                 "the server exited at start ({status}); see {}",
-                data_dir.join("server.log").display()
+                log_path.display()
             ));
         }
         if let Ok(r) = client.get(&health).send().await {

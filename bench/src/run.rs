@@ -199,6 +199,7 @@ pub async fn main(args: RunArgs) -> BenchResult {
         script
             .arg(args.repo.join("bench").join("scale-out.sh"))
             .env("PLUMBLINE_BIN", &args.plumbline)
+            .env("PLUMBLINE_SITE_ROOT", &args.site_root)
             .env("SCALE_OUT_OUT", &out);
         match run_inherit(&mut script) {
             Ok(()) => results.scale_out = Some(read_json(&out)?),
@@ -320,6 +321,12 @@ async fn backend_run(
                 point.p99_ms,
                 point.errors
             );
+            if point.requests == 0 {
+                println!(
+                    "  no request completed: the server's log is {}",
+                    server.log.display()
+                );
+            }
             loads.push(point);
         }
     }
