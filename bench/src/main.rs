@@ -27,6 +27,9 @@ enum Command {
     Probes(probes::ProbeArgs),
     /// The whole run: seed, load, report export, probes, memory; writes BENCHMARKS.md.
     Run(run::RunArgs),
+    /// Writes BENCHMARKS.md again from bench/results.json and bench/notes.md, without measuring:
+    /// for when only the notes changed.
+    Write(run::WriteArgs),
 }
 
 #[tokio::main]
@@ -36,6 +39,7 @@ async fn main() {
         Command::Seed(args) => seed::main(args).await,
         Command::Probes(args) => probes::main(args).await,
         Command::Run(args) => run::main(args).await,
+        Command::Write(args) => run::write_only(&args),
     };
     if let Err(e) = result {
         eprintln!("plumbline-bench: {e}");

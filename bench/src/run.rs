@@ -211,13 +211,41 @@ pub async fn main(args: RunArgs) -> BenchResult {
     let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
     let json_path = args.repo.join("bench").join("results.json");
     std::fs::write(&json_path, json + "\n").map_err(|e| format!("{}: {e}", json_path.display()))?;
-    let notes =
-        std::fs::read_to_string(args.repo.join("bench").join("notes.md")).unwrap_or_default();
-    let md_path = args.repo.join("BENCHMARKS.md");
-    std::fs::write(&md_path, crate::write::benchmarks_md(&results, &notes))
-        .map_err(|e| format!("{}: {e}", md_path.display()))?;
+    let md_path = write_benchmarks_md(&args.repo, &results)?;
     println!("\nwrote {} and {}", md_path.display(), json_path.display());
     Ok(())
+}
+
+/// `plumbline-bench write`: the repository whose results and notes to use.
+#[derive(Debug, clap::Args)]
+pub struct WriteArgs {
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// BENCHMARKS.md from the last run's results and the current notes; measures nothing.
+pub fn write_only(args: &WriteArgs) -> BenchResult {
+    let json_path = args.repo.join("bench").join("results.json");
+    let json = std::fs::read_to_string(&json_path).map_err(|e| {
+        format!(
+            "{}: {e} (run `cargo xtask bench` first)",
+            json_path.display()
+        )
+    })?;
+    let results: Results =
+        serde_json::from_str(&json).map_err(|e| format!("{}: {e}", json_path.display()))?;
+    let md_path = write_benchmarks_md(&args.repo, &results)?;
+    println!("wrote {} from {}", md_path.display(), json_path.display());
+    Ok(())
+}
+
+/// Tables from `results`, then the hand-written notes.
+fn write_benchmarks_md(repo: &Path, results: &Results) -> BenchResult<PathBuf> {
+    let notes = std::fs::read_to_string(repo.join("bench").join("notes.md")).unwrap_or_default();
+    let md_path = repo.join("BENCHMARKS.md");
+    std::fs::write(&md_path, crate::write::benchmarks_md(results, &notes))
+        .map_err(|e| format!("{}: {e}", md_path.display()))?;
+    Ok(md_path)
 }
 
 fn step(title: &str) {
