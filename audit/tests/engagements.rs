@@ -422,17 +422,7 @@ async fn concurrent_writers_all_land_and_an_abandoned_write_frees_the_turn() {
             // Begun and dropped: rolled back, and on SQLite the write gate is released.
             let _abandoned = db.begin_write().await.expect("a write transaction");
         }
-        let mut writers = tokio::task::JoinSet::new();
-        for n in 0..40 {
-            let (db, owner) = (db.clone(), owner.clone());
-            writers.spawn(async move {
-                engagements::create(&db, &owner, &fields(&format!("Client {n}"), "API")).await
-            });
-        }
-        while let Some(done) = writers.join_next().await {
-            done.expect("the writer ran")
-                .expect("every concurrent write lands");
-        }
+        create_at_once(&db, &owner, 40, "Client", "every concurrent write lands").await;
         let page = list(
             &db,
             &owner,
@@ -476,17 +466,26 @@ async fn a_write_cancelled_while_it_begins_leaves_no_transaction_behind() {
             drop(begin);
         }
         // More writers than pooled connections: each connection is drawn, and each write lands.
-        let mut writers = tokio::task::JoinSet::new();
-        for n in 0..24 {
-            let (db, owner) = (db.clone(), owner.clone());
-            writers.spawn(async move {
-                engagements::create(&db, &owner, &fields(&format!("After {n}"), "API")).await
-            });
-        }
-        while let Some(done) = writers.join_next().await {
-            done.expect("the writer ran")
-                .expect("no connection is left inside a transaction");
-        }
+        create_at_once(
+            &db,
+            &owner,
+            24,
+            "After",
+            "no connection is left inside a transaction",
+        )
+        .await;
     })
     .await;
+}
+
+/// Creates `count` engagements from as many tasks at once; each must land (`why` says why).
+async fn create_at_once(db: &Db, owner: &Member, count: usize, client: &str, why: &str) {
+    let mut writers = tokio::task::JoinSet::new();
+    for n in 0..count {
+        let (db, owner, name) = (db.clone(), owner.clone(), format!("{client} {n}"));
+        writers.spawn(async move { engagements::create(&db, &owner, &fields(&name, "API")).await });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.expect("the writer ran").expect(why);
+    }
 }

@@ -187,6 +187,23 @@ impl Bank {
         self.areas.iter().flat_map(|a| a.questions.iter())
     }
 
+    /// Answered and total questions of an area, `answered` saying which question ids count.
+    pub fn progress(&self, area: Area, answered: impl Fn(&str) -> bool) -> (usize, usize) {
+        let Some(area) = self.area(area) else {
+            return (0, 0);
+        };
+        let done = area.questions.iter().filter(|q| answered(&q.id)).count();
+        (done, area.questions.len())
+    }
+
+    /// Answered and total questions of the whole bank.
+    pub fn overall_progress(&self, answered: impl Fn(&str) -> bool) -> (usize, usize) {
+        Area::ALL
+            .into_iter()
+            .map(|area| self.progress(area, &answered))
+            .fold((0, 0), |(a, t), (x, y)| (a + x, t + y))
+    }
+
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions().find(|q| q.id == id)
     }

@@ -257,22 +257,15 @@ impl Questionnaire {
 
     /// Answered (a choice given) and total questions of an area.
     pub fn progress(&self, area: Area) -> (usize, usize) {
-        let Some(area) = self.bank.area(area) else {
-            return (0, 0);
-        };
-        let answered = area
-            .questions
-            .iter()
-            .filter(|q| self.answer(&q.id).is_some_and(|a| a.choice.is_some()))
-            .count();
-        (answered, area.questions.len())
+        self.bank.progress(area, |id| self.has_choice(id))
     }
 
     pub fn overall_progress(&self) -> (usize, usize) {
-        Area::ALL
-            .into_iter()
-            .map(|a| self.progress(a))
-            .fold((0, 0), |(a, t), (x, y)| (a + x, t + y))
+        self.bank.overall_progress(|id| self.has_choice(id))
+    }
+
+    fn has_choice(&self, question_id: &str) -> bool {
+        self.answer(question_id).is_some_and(|a| a.choice.is_some())
     }
 
     pub fn is_open(&self) -> bool {

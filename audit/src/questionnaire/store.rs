@@ -247,17 +247,7 @@ pub async fn questionnaire_progress(
         .filter(|(_, choice)| choice.as_deref().and_then(Choice::parse).is_some())
         .map(|(question_id, _)| question_id.as_str())
         .collect();
-    let (mut answered, mut questions) = (0, 0);
-    for area in Area::ALL {
-        if let Some(area) = bank.area(area) {
-            questions += area.questions.len();
-            answered += area
-                .questions
-                .iter()
-                .filter(|q| chosen.contains(q.id.as_str()))
-                .count();
-        }
-    }
+    let (answered, questions) = bank.overall_progress(|id| chosen.contains(id));
     Ok(QuestionnaireProgress {
         status,
         bank_version,
